@@ -1,0 +1,534 @@
+//! The one typed configuration, built from layers: built-in defaults <
+//! `switchboard.toml` (or `--config FILE`) < `SWITCHBOARD_*` environment <
+//! command-line flags.
+//!
+//! Every key has one name across the file, the environment and the printed
+//! configuration: the file key `ping_interval_ms` is `SWITCHBOARD_PING_INTERVAL_MS`.
+//! Layers are read into [`Layer`] (all keys optional), merged, then validated
+//! into per-subsystem structs with errors that name the offending key.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Prefix shared by every configuration environment variable.
+pub const ENV_PREFIX: &str = "SWITCHBOARD_";
+
+/// The effective configuration of one Switchboard node.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen and how to stop.
+    pub server: ServerConfig,
+    /// How tokens are verified and signed.
+    pub auth: AuthConfig,
+    /// Engine.IO / Socket.IO transport settings.
+    pub socketio: SocketIoConfig,
+    /// Where durable state lives.
+    pub store: StoreConfig,
+    /// How logs are written.
+    pub log: LogConfig,
+}
+
+/// Listening address, data directory and shutdown behaviour.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Interface to bind (default `127.0.0.1`).
+    pub host: IpAddr,
+    /// Port to bind (default `3000`; `0` picks a free one).
+    pub port: u16,
+    /// Directory for embedded state (default `./data`).
+    pub data_dir: PathBuf,
+    /// Origins allowed by CORS; empty allows any origin.
+    pub cors_origins: Vec<String>,
+    /// How long shutdown waits for connections to drain (default 10 s).
+    pub shutdown_grace: Duration,
+}
+
+/// Where the JWT key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// HS256 with a configured shared secret.
+    Secret(String),
+    /// RS256 or ES256, verified with the PEM public key at this path.
+    PublicKeyPem(PathBuf),
+    /// HS256 with a random secret kept in this file, created on first use.
+    GeneratedSecret(PathBuf),
+}
+
+/// Token verification settings.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// The key material tokens are checked against.
+    pub key: KeySource,
+}
+
+/// Engine.IO heartbeat and payload limits.
+#[derive(Debug, Clone)]
+pub struct SocketIoConfig {
+    /// Interval between server pings (default 25 s).
+    pub ping_interval: Duration,
+    /// How long a pong may take before the connection is dropped (default 20 s).
+    pub ping_timeout: Duration,
+    /// Largest accepted message in bytes (default 1 MiB).
+    pub max_payload_bytes: u64,
+}
+
+/// Which database holds durable state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// Embedded SQLite database file.
+    Sqlite(PathBuf),
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// Output format (default `text`).
+    pub format: LogFormat,
+}
+
+/// One configuration layer: every key optional, unknown keys refused.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    /// See [`ServerConfig::host`].
+    pub host: Option<String>,
+    /// See [`ServerConfig::port`].
+    pub port: Option<u16>,
+    /// See [`ServerConfig::data_dir`].
+    pub data_dir: Option<PathBuf>,
+    /// Comma-separated in the environment, a list in the file.
+    pub cors_origins: Option<StringList>,
+    /// See [`ServerConfig::shutdown_grace`].
+    pub shutdown_grace_ms: Option<u64>,
+    /// HS256 shared secret.
+    pub jwt_secret: Option<String>,
+    /// Path to a PEM public key for RS256/ES256.
+    pub jwt_public_key: Option<PathBuf>,
+    /// See [`SocketIoConfig::ping_interval`].
+    pub ping_interval_ms: Option<u64>,
+    /// See [`SocketIoConfig::ping_timeout`].
+    pub ping_timeout_ms: Option<u64>,
+    /// See [`SocketIoConfig::max_payload_bytes`].
+    pub max_payload_bytes: Option<u64>,
+    /// `sqlite://path`; PostgreSQL arrives with cluster mode.
+    pub database_url: Option<String>,
+    /// `text` or `json`.
+    pub log_format: Option<LogFormat>,
+}
+
+/// A list given either as a TOML array or as one comma-separated string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "ListOrString")]
+pub struct StringList(pub Vec<String>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ListOrString {
+    List(Vec<String>),
+    Joined(String),
+}
+
+impl From<ListOrString> for StringList {
+    fn from(value: ListOrString) -> Self {
+        let items = match value {
+            ListOrString::List(items) => items,
+            ListOrString::Joined(joined) => joined.split(',').map(str::to_owned).collect(),
+        };
+        StringList(
+            items
+                .into_iter()
+                .map(|item| item.trim().to_owned())
+                .filter(|item| !item.is_empty())
+                .collect(),
+        )
+    }
+}
+
+/// Why a configuration could not be built. Each variant names its source.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O failure.
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid TOML for these keys.
+    #[error("invalid config file {path}: {message}")]
+    ParseFile {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said, naming the key.
+        message: String,
+    },
+    /// An environment variable has a value of the wrong type.
+    #[error("invalid environment: {0}")]
+    Environment(String),
+    /// A key has a value that parses but is not allowed.
+    #[error("invalid value for `{key}`: {message}")]
+    Invalid {
+        /// The key, as written in the file (upper-cased with the prefix in the environment).
+        key: &'static str,
+        /// Why the value is refused.
+        message: String,
+    },
+}
+
+impl Layer {
+    /// Reads a TOML file layer.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|error| ConfigError::ParseFile {
+            path: path.to_owned(),
+            message: error.message().to_owned(),
+        })
+    }
+
+    /// Reads the `SWITCHBOARD_*` variables out of `vars`; other variables are ignored.
+    pub fn from_env<I>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let known: Vec<(String, String)> = vars
+            .into_iter()
+            .filter(|(name, _)| {
+                name.strip_prefix(ENV_PREFIX)
+                    .is_some_and(|key| KEYS.contains(&key.to_ascii_lowercase().as_str()))
+            })
+            .collect();
+        envy::prefixed(ENV_PREFIX)
+            .from_iter(known)
+            // envy names the variable without its prefix; put the prefix back.
+            .map_err(|error| {
+                ConfigError::Environment(
+                    error
+                        .to_string()
+                        .replace("provided by ", &format!("provided by {ENV_PREFIX}")),
+                )
+            })
+    }
+
+    /// Returns `self` with every key that `over` sets replaced by `over`'s value.
+    pub fn overlay(self, over: Layer) -> Layer {
+        Layer {
+            host: over.host.or(self.host),
+            port: over.port.or(self.port),
+            data_dir: over.data_dir.or(self.data_dir),
+            cors_origins: over.cors_origins.or(self.cors_origins),
+            shutdown_grace_ms: over.shutdown_grace_ms.or(self.shutdown_grace_ms),
+            jwt_secret: over.jwt_secret.or(self.jwt_secret),
+            jwt_public_key: over.jwt_public_key.or(self.jwt_public_key),
+            ping_interval_ms: over.ping_interval_ms.or(self.ping_interval_ms),
+            ping_timeout_ms: over.ping_timeout_ms.or(self.ping_timeout_ms),
+            max_payload_bytes: over.max_payload_bytes.or(self.max_payload_bytes),
+            database_url: over.database_url.or(self.database_url),
+            log_format: over.log_format.or(self.log_format),
+        }
+    }
+}
+
+/// Every key a layer accepts, as written in the file.
+const KEYS: &[&str] = &[
+    "host",
+    "port",
+    "data_dir",
+    "cors_origins",
+    "shutdown_grace_ms",
+    "jwt_secret",
+    "jwt_public_key",
+    "ping_interval_ms",
+    "ping_timeout_ms",
+    "max_payload_bytes",
+    "database_url",
+    "log_format",
+];
+
+/// Name of the file read from the working directory when no `--config` is given.
+pub const DEFAULT_CONFIG_FILE: &str = "switchboard.toml";
+
+/// Name of the generated HS256 secret inside the data directory.
+pub const GENERATED_SECRET_FILE: &str = "jwt_secret";
+
+impl Config {
+    /// Loads the layers of a real process: the file (explicit, else
+    /// `switchboard.toml` when present), the process environment, then `flags`.
+    pub fn load(config_file: Option<&Path>, flags: Layer) -> Result<Self, ConfigError> {
+        let file = match config_file {
+            Some(path) => Layer::from_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                Layer::from_file(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => Layer::default(),
+        };
+        let env = Layer::from_env(std::env::vars())?;
+        Config::from_layer(file.overlay(env).overlay(flags))
+    }
+
+    /// Validates a merged layer, filling defaults.
+    pub fn from_layer(layer: Layer) -> Result<Self, ConfigError> {
+        let host = match layer.host.as_deref() {
+            None => IpAddr::from([127, 0, 0, 1]),
+            Some("localhost") => IpAddr::from([127, 0, 0, 1]),
+            Some(text) => text.parse().map_err(|_| ConfigError::Invalid {
+                key: "host",
+                message: format!("`{text}` is not an IP address"),
+            })?,
+        };
+        let data_dir = layer.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+
+        let key = match (layer.jwt_secret, layer.jwt_public_key) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    key: "jwt_secret",
+                    message: "set either jwt_secret or jwt_public_key, not both".into(),
+                });
+            }
+            (Some(secret), None) if secret.len() < 16 => {
+                return Err(ConfigError::Invalid {
+                    key: "jwt_secret",
+                    message: "must be at least 16 bytes".into(),
+                });
+            }
+            (Some(secret), None) => KeySource::Secret(secret),
+            (None, Some(path)) => KeySource::PublicKeyPem(path),
+            (None, None) => KeySource::GeneratedSecret(data_dir.join(GENERATED_SECRET_FILE)),
+        };
+
+        let ping_interval = millis("ping_interval_ms", layer.ping_interval_ms, 25_000)?;
+        let ping_timeout = millis("ping_timeout_ms", layer.ping_timeout_ms, 20_000)?;
+        let max_payload_bytes = layer.max_payload_bytes.unwrap_or(1024 * 1024);
+        if max_payload_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                key: "max_payload_bytes",
+                message: "must be at least 1024".into(),
+            });
+        }
+
+        let store = match layer.database_url.as_deref() {
+            None => StoreConfig::Sqlite(data_dir.join("switchboard.db")),
+            Some(url) => match url.split_once("://") {
+                Some(("sqlite", path)) if !path.is_empty() => {
+                    StoreConfig::Sqlite(PathBuf::from(path))
+                }
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "database_url",
+                        message: "expected sqlite://PATH (PostgreSQL is not supported yet)".into(),
+                    });
+                }
+            },
+        };
+
+        Ok(Config {
+            server: ServerConfig {
+                host,
+                port: layer.port.unwrap_or(3000),
+                data_dir,
+                cors_origins: layer.cors_origins.unwrap_or_default().0,
+                shutdown_grace: millis("shutdown_grace_ms", layer.shutdown_grace_ms, 10_000)?,
+            },
+            auth: AuthConfig { key },
+            socketio: SocketIoConfig {
+                ping_interval,
+                ping_timeout,
+                max_payload_bytes,
+            },
+            store,
+            log: LogConfig {
+                format: layer.log_format.unwrap_or(LogFormat::Text),
+            },
+        })
+    }
+
+    /// The effective configuration as `key = value` TOML, secrets masked.
+    pub fn to_masked_toml(&self) -> String {
+        let mut keys: BTreeMap<&str, toml::Value> = BTreeMap::new();
+        let path = |p: &Path| toml::Value::String(p.display().to_string());
+        let ms =
+            |d: Duration| toml::Value::Integer(i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        keys.insert("host", toml::Value::String(self.server.host.to_string()));
+        keys.insert("port", toml::Value::Integer(self.server.port.into()));
+        keys.insert("data_dir", path(&self.server.data_dir));
+        keys.insert(
+            "cors_origins",
+            toml::Value::Array(
+                self.server
+                    .cors_origins
+                    .iter()
+                    .cloned()
+                    .map(toml::Value::String)
+                    .collect(),
+            ),
+        );
+        keys.insert("shutdown_grace_ms", ms(self.server.shutdown_grace));
+        match &self.auth.key {
+            KeySource::Secret(_) => {
+                keys.insert("jwt_secret", toml::Value::String("********".into()));
+            }
+            KeySource::PublicKeyPem(pem) => {
+                keys.insert("jwt_public_key", path(pem));
+            }
+            KeySource::GeneratedSecret(file) => {
+                keys.insert(
+                    "jwt_secret",
+                    toml::Value::String(format!("******** (generated in {})", file.display())),
+                );
+            }
+        }
+        keys.insert("ping_interval_ms", ms(self.socketio.ping_interval));
+        keys.insert("ping_timeout_ms", ms(self.socketio.ping_timeout));
+        keys.insert(
+            "max_payload_bytes",
+            toml::Value::Integer(
+                i64::try_from(self.socketio.max_payload_bytes).unwrap_or(i64::MAX),
+            ),
+        );
+        let StoreConfig::Sqlite(db) = &self.store;
+        keys.insert(
+            "database_url",
+            toml::Value::String(format!("sqlite://{}", db.display())),
+        );
+        let format = match self.log.format {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        };
+        keys.insert("log_format", toml::Value::String(format.into()));
+        toml::to_string(&keys).unwrap_or_default()
+    }
+}
+
+fn millis(key: &'static str, value: Option<u64>, default: u64) -> Result<Duration, ConfigError> {
+    match value.unwrap_or(default) {
+        0 => Err(ConfigError::Invalid {
+            key,
+            message: "must be greater than 0".into(),
+        }),
+        ms => Ok(Duration::from_millis(ms)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Layer {
+        Layer::from_env(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let config = Config::from_layer(Layer::default()).unwrap();
+        assert_eq!(config.server.port, 3000);
+        assert_eq!(config.server.host.to_string(), "127.0.0.1");
+        assert_eq!(config.socketio.ping_interval, Duration::from_secs(25));
+        assert_eq!(config.socketio.ping_timeout, Duration::from_secs(20));
+        assert_eq!(config.socketio.max_payload_bytes, 1 << 20);
+        assert_eq!(
+            config.auth.key,
+            KeySource::GeneratedSecret(PathBuf::from("./data/jwt_secret"))
+        );
+        assert_eq!(
+            config.store,
+            StoreConfig::Sqlite(PathBuf::from("./data/switchboard.db"))
+        );
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let file: Layer =
+            toml::from_str("port = 4000\nhost = \"0.0.0.0\"\nping_timeout_ms = 5000").unwrap();
+        let environment = env(&[
+            ("SWITCHBOARD_PORT", "5000"),
+            ("SWITCHBOARD_CORS_ORIGINS", "http://a.test, http://b.test"),
+            ("UNRELATED", "x"),
+            ("SWITCHBOARD_UNKNOWN_THING", "ignored"),
+        ]);
+        let flags = Layer {
+            port: Some(6000),
+            ..Layer::default()
+        };
+        let config = Config::from_layer(file.overlay(environment).overlay(flags)).unwrap();
+        assert_eq!(config.server.port, 6000);
+        assert_eq!(config.server.host.to_string(), "0.0.0.0");
+        assert_eq!(config.socketio.ping_timeout, Duration::from_secs(5));
+        assert_eq!(
+            config.server.cors_origins,
+            vec!["http://a.test".to_owned(), "http://b.test".to_owned()]
+        );
+    }
+
+    #[test]
+    fn env_errors_name_the_variable() {
+        let error = Layer::from_env([("SWITCHBOARD_PORT".to_owned(), "abc".to_owned())])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("SWITCHBOARD_PORT"), "{error}");
+    }
+
+    #[test]
+    fn file_errors_name_the_key() {
+        let error = toml::from_str::<Layer>("prot = 1").unwrap_err().to_string();
+        assert!(error.contains("prot"), "{error}");
+    }
+
+    #[test]
+    fn invalid_values_are_refused_with_their_key() {
+        let short = Layer {
+            jwt_secret: Some("short".into()),
+            ..Layer::default()
+        };
+        let error = Config::from_layer(short).unwrap_err().to_string();
+        assert!(error.contains("jwt_secret"), "{error}");
+
+        let zero = Layer {
+            ping_interval_ms: Some(0),
+            ..Layer::default()
+        };
+        let error = Config::from_layer(zero).unwrap_err().to_string();
+        assert!(error.contains("ping_interval_ms"), "{error}");
+
+        let postgres = Layer {
+            database_url: Some("postgres://localhost/x".into()),
+            ..Layer::default()
+        };
+        let error = Config::from_layer(postgres).unwrap_err().to_string();
+        assert!(error.contains("database_url"), "{error}");
+    }
+
+    #[test]
+    fn printed_config_masks_secrets_and_reparses() {
+        let layer = Layer {
+            jwt_secret: Some("a-very-secret-value-123".into()),
+            ..Layer::default()
+        };
+        let printed = Config::from_layer(layer).unwrap().to_masked_toml();
+        assert!(!printed.contains("a-very-secret-value-123"), "{printed}");
+        assert!(printed.contains("jwt_secret = \"********\""), "{printed}");
+        let reparsed: Layer = toml::from_str(&printed).unwrap();
+        assert_eq!(reparsed.port, Some(3000));
+    }
+}

@@ -1,0 +1,135 @@
+//! Switchboard's network edge: one axum router serving the operational HTTP
+//! routes and Socket.IO (websocket and long-polling) on the same port.
+//!
+//! [`App::build`] assembles a node from a [`Config`]; [`App::serve`] runs it
+//! on a listener until a shutdown future resolves, then drains: readiness
+//! turns 503, Socket.IO clients get a server disconnect, HTTP connections
+//! are given the configured grace period, and the store is closed.
+
+mod http;
+mod metrics;
+mod socket;
+mod state;
+mod wire;
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::http::{HeaderValue, Method};
+use socketioxide::SocketIo;
+use socketioxide::adapter::LocalAdapter;
+use switchboard_core::Config;
+use switchboard_core::token::Keys;
+use switchboard_store::Store;
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+pub use state::{AppState, SharedState};
+
+/// A built node, ready to serve on a listener.
+pub struct App {
+    router: Router,
+    io: SocketIo<LocalAdapter>,
+    state: SharedState,
+}
+
+impl App {
+    /// Opens the store, loads the keys and assembles the routes.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let keys = Keys::load(&config.auth).context("loading the JWT key")?;
+        let store = Store::open(&config.store)
+            .await
+            .context("opening the store")?;
+        let state = AppState::new(config, keys.verifier, store);
+
+        let settings = &state.config.socketio;
+        // The transport drops connections only at twice the configured
+        // limit; between the two, handlers answer INVALID_PAYLOAD and the
+        // socket stays connected (SPEC §11).
+        let hard_limit = settings.max_payload_bytes.saturating_mul(2);
+        let (layer, io) = SocketIo::builder()
+            .ping_interval(settings.ping_interval)
+            .ping_timeout(settings.ping_timeout)
+            .max_payload(hard_limit)
+            .ws_max_message_size(usize::try_from(hard_limit).unwrap_or(usize::MAX))
+            .with_state(state.clone())
+            .build_layer();
+        socket::register(&io);
+
+        let router = Router::new()
+            .merge(http::routes())
+            .with_state(state.clone())
+            .layer(layer)
+            .layer(cors(&state.config.server.cors_origins));
+        Ok(App { router, io, state })
+    }
+
+    /// The node's shared state (metrics, store, configuration).
+    pub fn state(&self) -> &SharedState {
+        &self.state
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then drains.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let address = listener.local_addr().context("reading the bound address")?;
+        tracing::info!(%address, "listening on http://{address}");
+
+        let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(
+            axum::serve(listener, self.router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .into_future(),
+        );
+
+        shutdown.await;
+        let grace = self.state.config.server.shutdown_grace;
+        tracing::info!(grace_ms = grace.as_millis(), "shutting down");
+        self.state.start_draining();
+        let _ = stop_accepting.send(());
+        // Tell every Socket.IO client (websocket and polling) that the server
+        // is closing; this also ends their upgraded connections.
+        if tokio::time::timeout(grace, self.io.close()).await.is_err() {
+            tracing::warn!("Socket.IO clients did not close within the grace period");
+        }
+        match tokio::time::timeout(remaining(grace), server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => tracing::warn!(%error, "HTTP server ended with an error"),
+            Ok(Err(error)) => tracing::warn!(%error, "HTTP server task failed"),
+            Err(_) => tracing::warn!("HTTP connections still open after the grace period"),
+        }
+        self.state.store.close().await;
+        tracing::info!("shutdown complete");
+        Ok(())
+    }
+}
+
+/// The HTTP drain gets at least a short window even when the socket close
+/// used the whole grace period.
+fn remaining(grace: Duration) -> Duration {
+    grace.max(Duration::from_millis(500))
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allow_origin = if origins.is_empty() {
+        AllowOrigin::mirror_request()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+}

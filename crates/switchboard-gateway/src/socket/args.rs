@@ -1,0 +1,121 @@
+//! The arguments of one incoming event, decoded leniently.
+//!
+//! socketioxide's `Data<T>` skips a handler whose payload does not decode,
+//! which would leave a client without an answer. [`Args`] instead reads the
+//! raw packet (`["event", arg, ...]`) so every handler sees what was sent,
+//! in either form the seeds use (`'id'` or `{id: 'id'}`), and can refuse it
+//! with a clear error. The ack callback never appears here: Socket.IO carries
+//! it as a packet id, not an argument.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+use socketioxide::adapter::Adapter;
+use socketioxide::handler::{FromMessageParts, Value};
+use socketioxide::socket::Socket;
+
+/// The decoded arguments of an event and the size of the packet that carried them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Args {
+    values: Vec<Json>,
+    bytes: usize,
+}
+
+impl Args {
+    #[cfg(test)]
+    pub fn from_packet(raw: &str) -> Self {
+        Self::decode(raw)
+    }
+
+    fn decode(raw: &str) -> Self {
+        let values = match serde_json::from_str::<Vec<Json>>(raw) {
+            // The first element is the event name.
+            Ok(mut all) if !all.is_empty() => all.split_off(1),
+            _ => Vec::new(),
+        };
+        Args {
+            values,
+            bytes: raw.len(),
+        }
+    }
+
+    /// The first argument, if any was sent.
+    pub fn first(&self) -> Option<&Json> {
+        self.values.first()
+    }
+
+    /// Size in bytes of the packet's JSON text.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// A string given bare (`'x'`) or as `{key: 'x'}`. `Ok(None)` when no
+    /// argument was sent; `Err` when one was sent in another shape.
+    pub fn string_or_field(&self, key: &str) -> Result<Option<&str>, ()> {
+        match self.first() {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(value)) => Ok(Some(value)),
+            Some(Json::Object(fields)) => match fields.get(key) {
+                None | Some(Json::Null) => Ok(None),
+                Some(Json::String(value)) => Ok(Some(value)),
+                Some(_) => Err(()),
+            },
+            Some(_) => Err(()),
+        }
+    }
+
+    /// A number given bare (`1700000000000`) or as `{key: n}`, with the same
+    /// `Ok(None)` / `Err` rules as [`Args::string_or_field`].
+    pub fn number_or_field(&self, key: &str) -> Result<Option<f64>, ()> {
+        match self.first() {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Number(n)) => Ok(n.as_f64()),
+            Some(Json::Object(fields)) => match fields.get(key) {
+                None | Some(Json::Null) => Ok(None),
+                Some(Json::Number(n)) => Ok(n.as_f64()),
+                Some(_) => Err(()),
+            },
+            Some(_) => Err(()),
+        }
+    }
+}
+
+impl<A: Adapter> FromMessageParts<A> for Args {
+    type Error = Infallible;
+
+    fn from_message_parts(
+        _socket: &Arc<Socket<A>>,
+        value: &mut Value,
+        _ack_id: &Option<i64>,
+    ) -> Result<Self, Infallible> {
+        Ok(match value.as_str() {
+            Some(raw) => Args::decode(raw),
+            // A binary packet carries no JSON arguments we understand.
+            None => Args {
+                values: Vec::new(),
+                bytes: value.len(),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_forms_and_absence() {
+        let bare = Args::from_packet(r#"["joinRoom","lobby"]"#);
+        assert_eq!(bare.string_or_field("room"), Ok(Some("lobby")));
+        let object = Args::from_packet(r#"["joinRoom",{"room":"lobby"}]"#);
+        assert_eq!(object.string_or_field("room"), Ok(Some("lobby")));
+        let none = Args::from_packet(r#"["joinRoom"]"#);
+        assert_eq!(none.string_or_field("room"), Ok(None));
+        let wrong = Args::from_packet(r#"["joinRoom",42]"#);
+        assert_eq!(wrong.string_or_field("room"), Err(()));
+        let wrong_field = Args::from_packet(r#"["joinRoom",{"room":[1]}]"#);
+        assert_eq!(wrong_field.string_or_field("room"), Err(()));
+        assert_eq!(bare.bytes(), r#"["joinRoom","lobby"]"#.len());
+    }
+}

@@ -1,0 +1,167 @@
+//! Handshake authentication (SPEC §2): the token comes from `auth.token`,
+//! else the `?token=` query parameter, else an `Authorization: Bearer`
+//! header. A present but invalid token refuses the namespace connection
+//! with the message `Authentication error`; an absent token gives an
+//! anonymous socket where the namespace allows one.
+
+use serde_json::Value as Json;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{SocketRef, State, TryData};
+use switchboard_core::TokenError;
+
+use super::session::Session;
+use crate::state::SharedState;
+
+/// The refusal sent to the client; seed-000 clients match on this exact text.
+#[derive(Debug, thiserror::Error)]
+#[error("Authentication error")]
+pub struct AuthenticationError;
+
+/// What a token source held.
+#[derive(Debug, PartialEq, Eq)]
+enum Presented {
+    Absent,
+    Token(String),
+    /// Something was sent where a token belongs, but not a usable string.
+    Malformed,
+}
+
+fn from_auth_payload(auth: Option<&Json>) -> Presented {
+    match auth.and_then(|auth| auth.get("token")) {
+        None | Some(Json::Null) => Presented::Absent,
+        Some(Json::String(token)) if token.is_empty() => Presented::Absent,
+        Some(Json::String(token)) => Presented::Token(token.clone()),
+        Some(_) => Presented::Malformed,
+    }
+}
+
+fn from_query(query: Option<&str>) -> Presented {
+    let Some(query) = query else {
+        return Presented::Absent;
+    };
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "token")
+        .map(|(_, value)| value.into_owned())
+        .filter(|token| !token.is_empty())
+        .map_or(Presented::Absent, Presented::Token)
+}
+
+fn from_header(header: Option<&axum::http::HeaderValue>) -> Presented {
+    let Some(header) = header else {
+        return Presented::Absent;
+    };
+    // Other schemes (say, a proxy's Basic credentials) are not ours to judge.
+    match header.to_str().ok().and_then(|value| {
+        let (scheme, token) = value.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned())
+    }) {
+        Some(token) if !token.is_empty() => Presented::Token(token),
+        _ => Presented::Absent,
+    }
+}
+
+/// The first source that holds anything, in the documented order.
+fn presented<A: Adapter>(socket: &SocketRef<A>, auth: Option<&Json>) -> Presented {
+    let parts = socket.req_parts();
+    [
+        from_auth_payload(auth),
+        from_query(parts.uri.query()),
+        from_header(parts.headers.get(axum::http::header::AUTHORIZATION)),
+    ]
+    .into_iter()
+    .find(|source| *source != Presented::Absent)
+    .unwrap_or(Presented::Absent)
+}
+
+/// Checks the handshake token and stores the socket's [`Session`]; refuses
+/// anonymous sockets when `anonymous_allowed` is false.
+fn admit<A: Adapter>(
+    socket: &SocketRef<A>,
+    auth: Option<&Json>,
+    state: &SharedState,
+    anonymous_allowed: bool,
+) -> Result<(), AuthenticationError> {
+    let verified = match presented(socket, auth) {
+        Presented::Absent if anonymous_allowed => None,
+        Presented::Absent => {
+            refuse(socket, state, "TOKEN_MISSING");
+            return Err(AuthenticationError);
+        }
+        Presented::Malformed => {
+            refuse(socket, state, TokenError::Invalid.code());
+            return Err(AuthenticationError);
+        }
+        Presented::Token(token) => match state.verifier.verify(&token) {
+            Ok(identity) => Some(identity),
+            Err(error) => {
+                refuse(socket, state, error.code());
+                return Err(AuthenticationError);
+            }
+        },
+    };
+    socket.extensions.insert(Session::new(verified));
+    Ok(())
+}
+
+fn refuse<A: Adapter>(socket: &SocketRef<A>, state: &SharedState, code: &'static str) {
+    state.metrics.auth_failed(code);
+    tracing::info!(namespace = socket.ns(), sid = %socket.id, code, "handshake refused");
+}
+
+/// Middleware for namespaces that accept anonymous sockets (`/`).
+pub async fn allow_anonymous<A: Adapter>(
+    socket: SocketRef<A>,
+    TryData(auth): TryData<Json>,
+    State(state): State<SharedState>,
+) -> Result<(), AuthenticationError> {
+    admit(&socket, auth.ok().as_ref(), &state, true)
+}
+
+/// Middleware for namespaces that need a valid token.
+pub async fn require_token<A: Adapter>(
+    socket: SocketRef<A>,
+    TryData(auth): TryData<Json>,
+    State(state): State<SharedState>,
+) -> Result<(), AuthenticationError> {
+    admit(&socket, auth.ok().as_ref(), &state, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use serde_json::json;
+
+    #[test]
+    fn auth_payload_forms() {
+        assert_eq!(from_auth_payload(None), Presented::Absent);
+        assert_eq!(from_auth_payload(Some(&json!({}))), Presented::Absent);
+        assert_eq!(
+            from_auth_payload(Some(&json!({"token": "t"}))),
+            Presented::Token("t".into())
+        );
+        assert_eq!(
+            from_auth_payload(Some(&json!({"token": 5}))),
+            Presented::Malformed
+        );
+    }
+
+    #[test]
+    fn query_is_percent_decoded() {
+        assert_eq!(
+            from_query(Some("EIO=4&transport=polling&token=a%2Eb.c")),
+            Presented::Token("a.b.c".into())
+        );
+        assert_eq!(from_query(Some("EIO=4")), Presented::Absent);
+    }
+
+    #[test]
+    fn bearer_header() {
+        let header = HeaderValue::from_static("Bearer abc");
+        assert_eq!(from_header(Some(&header)), Presented::Token("abc".into()));
+        let basic = HeaderValue::from_static("Basic abc");
+        assert_eq!(from_header(Some(&basic)), Presented::Absent);
+    }
+}

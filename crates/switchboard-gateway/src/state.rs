@@ -1,0 +1,51 @@
+//! What every handler shares: configuration, the token verifier, the store
+//! and the metrics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use switchboard_core::Config;
+use switchboard_core::token::TokenVerifier;
+use switchboard_store::Store;
+
+use crate::metrics::Metrics;
+
+/// State shared by HTTP routes and Socket.IO handlers.
+#[derive(Debug)]
+pub struct AppState {
+    /// The effective configuration.
+    pub config: Config,
+    /// Verifies JWTs.
+    pub verifier: TokenVerifier,
+    /// Durable state.
+    pub store: Store,
+    /// Counters and gauges.
+    pub metrics: Metrics,
+    draining: AtomicBool,
+}
+
+/// The handle handlers receive.
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    /// Bundles the node's parts.
+    pub fn new(config: Config, verifier: TokenVerifier, store: Store) -> SharedState {
+        Arc::new(AppState {
+            config,
+            verifier,
+            store,
+            metrics: Metrics::default(),
+            draining: AtomicBool::new(false),
+        })
+    }
+
+    /// Marks the node as shutting down; `/readyz` then answers 503.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+}

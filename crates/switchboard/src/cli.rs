@@ -1,0 +1,80 @@
+//! The command line: `serve`, `token`, `config`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use switchboard_core::config::Layer;
+
+/// Switchboard: a real-time server for AI-agent platforms.
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./switchboard.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Print a JWT signed with the configured key.
+    Token(TokenArgs),
+    /// Print the effective configuration, secrets masked.
+    Config,
+}
+
+/// Flags of `serve`; each overrides the file and the environment.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on (0 picks a free one) [default: 3000].
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to bind [default: 127.0.0.1].
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Directory for embedded state [default: ./data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://PATH).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+impl ServeArgs {
+    /// The flags as the top configuration layer.
+    pub fn layer(&self) -> Layer {
+        Layer {
+            port: self.port,
+            host: self.host.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            ..Layer::default()
+        }
+    }
+}
+
+/// Flags of `token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The user id (`sub` claim).
+    #[arg(long)]
+    pub sub: String,
+    /// The `email` claim.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// A role (repeatable), e.g. `admin`.
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// A project name or `*` (repeatable).
+    #[arg(long = "project", value_name = "PROJECT")]
+    pub projects: Vec<String>,
+    /// Lifetime, e.g. `30m`, `1h`, `7d`.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub ttl: Duration,
+}

@@ -1,0 +1,103 @@
+//! The `switchboard` binary: parse the command line, load the configuration,
+//! and hand over to the gateway. Everything else lives in the library crates.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use switchboard_core::Config;
+use switchboard_core::config::{Layer, LogFormat};
+use switchboard_core::token::{Keys, TokenRequest};
+use switchboard_gateway::App;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, ServeArgs, TokenArgs};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(cli.config.as_deref(), &args),
+        Command::Token(args) => token(cli.config.as_deref(), &args),
+        Command::Config => Config::load(cli.config.as_deref(), Layer::default())
+            .map(|config| print!("{}", config.to_masked_toml()))
+            .map_err(Into::into),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("switchboard: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config_file: Option<&std::path::Path>, args: &ServeArgs) -> anyhow::Result<()> {
+    let config = Config::load(config_file, args.layer())?;
+    init_logging(config.log.format);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let address = (config.server.host, config.server.port);
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding {}:{}", address.0, address.1))?;
+        let app = App::build(config).await?;
+        app.serve(listener, shutdown_signal()).await
+    })
+}
+
+fn token(config_file: Option<&std::path::Path>, args: &TokenArgs) -> anyhow::Result<()> {
+    let config = Config::load(config_file, Layer::default())?;
+    let keys = Keys::load(&config.auth)?;
+    let token = keys.signer()?.sign(&TokenRequest {
+        sub: args.sub.clone(),
+        email: args.email.clone(),
+        roles: args.roles.clone(),
+        projects: args.projects.clone(),
+        ttl: args.ttl,
+    });
+    println!("{token}");
+    Ok(())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}
