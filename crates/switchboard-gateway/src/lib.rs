@@ -56,7 +56,7 @@ impl App {
             .ws_max_message_size(usize::try_from(hard_limit).unwrap_or(usize::MAX))
             .with_state(state.clone())
             .build_layer();
-        socket::register(&io);
+        socket::register(&io, &state);
 
         let router = Router::new()
             .merge(http::routes())
@@ -93,12 +93,27 @@ impl App {
         let grace = self.state.config.server.shutdown_grace;
         tracing::info!(grace_ms = grace.as_millis(), "shutting down");
         self.state.start_draining();
-        let _ = stop_accepting.send(());
-        // Tell every Socket.IO client (websocket and polling) that the server
-        // is closing; this also ends their upgraded connections.
-        if tokio::time::timeout(grace, self.io.close()).await.is_err() {
+        // Send every Socket.IO client a server disconnect (so it does not
+        // reconnect-loop against a closing node), then close the transports,
+        // which also ends the upgraded websocket connections.
+        let io = self.io.clone();
+        let close = async move {
+            for namespace in io.nsps() {
+                if let Err(error) = namespace.disconnect().await {
+                    tracing::debug!(%error, "disconnecting a namespace failed");
+                }
+            }
+            // A polling client only sees the disconnect on its next poll;
+            // give that poll a moment before the transports close.
+            tokio::time::sleep(DISCONNECT_FLUSH).await;
+            io.close().await;
+        };
+        if tokio::time::timeout(grace, close).await.is_err() {
             tracing::warn!("Socket.IO clients did not close within the grace period");
         }
+        // Only now stop accepting: a polling client needs a new request to
+        // read its disconnect packet.
+        let _ = stop_accepting.send(());
         match tokio::time::timeout(remaining(grace), server).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(error))) => tracing::warn!(%error, "HTTP server ended with an error"),
@@ -110,6 +125,9 @@ impl App {
         Ok(())
     }
 }
+
+/// How long shutdown lets polling clients collect their disconnect packet.
+const DISCONNECT_FLUSH: Duration = Duration::from_millis(250);
 
 /// The HTTP drain gets at least a short window even when the socket close
 /// used the whole grace period.

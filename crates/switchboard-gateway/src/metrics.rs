@@ -65,6 +65,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Shows `namespace` in the output even before anyone connects.
+    pub fn track_namespace(&self, namespace: &str) {
+        self.connection_gauge(namespace);
+    }
+
     /// A socket joined `namespace`.
     pub fn connected(&self, namespace: &str) {
         self.connection_gauge(namespace).inc();

@@ -26,10 +26,16 @@ use crate::wire;
 /// Namespaces that refuse anonymous sockets.
 pub const PRIVATE_NAMESPACES: [&str; 2] = ["/media", "/notifications"];
 
+/// Every namespace this node serves.
+pub const NAMESPACES: [&str; 3] = ["/", PRIVATE_NAMESPACES[0], PRIVATE_NAMESPACES[1]];
+
 /// Registers every namespace on a single node's `io`. (A cluster adapter's
 /// registration is asynchronous; it reuses the same generic handlers.)
-pub fn register(io: &SocketIo<LocalAdapter>) {
+pub fn register(io: &SocketIo<LocalAdapter>, state: &SharedState) {
     type A = LocalAdapter;
+    for namespace in NAMESPACES {
+        state.metrics.track_namespace(namespace);
+    }
     io.ns(
         "/",
         on_default_connect::<A>.with(handshake::allow_anonymous::<A>),
