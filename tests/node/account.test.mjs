@@ -1,7 +1,7 @@
 // SPEC §2: authenticate / logout events and demotion when the token expires.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, tokenFor, sign, once, never, ask, connected, TRANSPORTS } from './harness.mjs';
+import { startServer, tokenFor, sign, once, never, ask, connected, eventually, TRANSPORTS } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -112,4 +112,49 @@ test('on /notifications an expired token disconnects the socket', async () => {
   const reason = await once(socket, 'disconnect', 5000);
   assert.deepEqual(await authError, { message: 'Token expired' });
   assert.equal(reason, 'io server disconnect');
+});
+
+test('re-authenticating as another user leaves the rooms joined as the first', async () => {
+  const socket = server.client('/', { transports: ['websocket'], auth: { token: tokenFor('nat') } });
+  await connected(socket);
+  await ask(socket, 'joinRoom', 'project:nat-secret');
+  assert.deepEqual(await ask(socket, 'authenticate', { token: tokenFor('oscar') }), { success: true, userId: 'oscar' });
+  const info = await ask(socket, 'getConnectionInfo');
+  assert.ok(info.rooms.includes('user:oscar'));
+  assert.ok(!info.rooms.includes('project:nat-secret') && !info.rooms.includes('user:nat'), JSON.stringify(info.rooms));
+  socket.close();
+});
+
+test('events sent without waiting are handled in the order sent', async () => {
+  const socket = server.client('/', { transports: ['websocket'] });
+  await connected(socket);
+  for (let i = 0; i < 25; i += 1) {
+    const answers = await Promise.all([
+      ask(socket, 'authenticate', { token: tokenFor(`fast-${i}`) }),
+      ask(socket, 'joinRoom', `room-${i}`),
+      ask(socket, 'leaveRoom', `room-${i}`),
+      ask(socket, 'getConnectionInfo'),
+      ask(socket, 'logout'),
+    ]);
+    assert.equal(answers[0].success, true);
+    assert.equal(answers[1].success, true, `joinRoom ran before authenticate: ${JSON.stringify(answers[1])}`);
+    assert.equal(answers[2].success, true);
+    assert.equal(answers[3].userId, `fast-${i}`);
+    assert.ok(!answers[3].rooms.includes(`room-${i}`), 'leaveRoom ran before joinRoom');
+  }
+  socket.close();
+});
+
+test('an event sent immediately on connect is answered after welcome', async () => {
+  for (let i = 0; i < 10; i += 1) {
+    const socket = server.client('/', { transports: ['websocket'], auth: { token: tokenFor('eager') } });
+    const order = [];
+    socket.on('welcome', () => order.push('welcome'));
+    socket.on('authenticated', () => order.push('authenticated'));
+    socket.on('connect', () => socket.emit('joinRoom', 'early', (ack) => order.push(ack.success ? 'joined' : 'refused')));
+    await once(socket, 'roomJoined');
+    await eventually(() => order.length === 3);
+    assert.deepEqual(order, ['welcome', 'authenticated', 'joined']);
+    socket.close();
+  }
 });

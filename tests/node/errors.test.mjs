@@ -32,12 +32,14 @@ test('claude events need authentication', async () => {
   await connected(socket);
   for (const [event, args] of [['claude:execute', [{ prompt: 'hi' }]], ['claude:status', ['proc_1']], ['claude:cancel', [{ processId: 'proc_1' }]]]) {
     const error = once(socket, 'claude:error');
+    const generic = once(socket, 'error');
     const answer = await ask(socket, event, ...args);
     assert.deepEqual(answer, { success: false, error: 'Authentication required to execute Claude commands' });
     const emitted = await error;
     assert.equal(emitted.code, 'UNAUTHORIZED');
     assert.equal(emitted.message, 'Authentication required to execute Claude commands');
     assert.ok(!Number.isNaN(Date.parse(emitted.timestamp)));
+    assert.equal((await generic).code, 'UNAUTHORIZED');
   }
   const silent = once(socket, 'claude:error');
   socket.emit('claude:execute', { prompt: 'no callback' });

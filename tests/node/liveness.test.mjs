@@ -49,6 +49,10 @@ test('a heartbeat with a non-numeric timestamp is INVALID_PAYLOAD', async () => 
   const answer = await ask(socket, 'heartbeat', { timestamp: 'yesterday' });
   assert.equal(answer.success, false);
   assert.equal((await error).code, 'INVALID_PAYLOAD');
+  for (const timestamp of [-1e300, 1e300, 1e16, true, [1]]) {
+    const bad = await ask(socket, 'heartbeat', { timestamp });
+    assert.equal(bad.success, false, `${timestamp} accepted: ${JSON.stringify(bad)}`);
+  }
   assert.ok(socket.connected);
   socket.close();
 });

@@ -1,7 +1,7 @@
 // SPEC §1: health, readiness, metrics, CORS, and graceful shutdown on signals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, tokenFor, once, ask, connected } from './harness.mjs';
+import { startServer, tokenFor, sign, once, ask, connected } from './harness.mjs';
 
 test('healthz, readyz and metrics', async () => {
   const server = await startServer();
@@ -52,6 +52,21 @@ test('CORS allows configured origins only', async () => {
     assert.equal(allowed.headers.get('access-control-allow-origin'), 'http://app.example');
     const other = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'http://evil.example' } });
     assert.equal(other.headers.get('access-control-allow-origin'), null);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('CORS "*" and a short secret are accepted', async () => {
+  const server = await startServer({ env: { SWITCHBOARD_CORS_ORIGINS: '*', SWITCHBOARD_JWT_SECRET: 'shh' } });
+  try {
+    const response = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'http://any.example' } });
+    assert.equal(response.headers.get('access-control-allow-origin'), 'http://any.example');
+    const socket = server.client('/', { transports: ['websocket'], auth: { token: sign({ sub: 'pia' }, { secret: 'shh' }) } });
+    const seen = await connected(socket);
+    await ask(socket, 'ping');
+    assert.equal(seen.authenticated.userId, 'pia');
+    socket.close();
   } finally {
     await server.stop();
   }

@@ -30,6 +30,40 @@ pub struct Config {
     pub store: StoreConfig,
     /// How logs are written.
     pub log: LogConfig,
+    /// How Claude CLI processes run.
+    pub claude: ClaudeConfig,
+    /// Shared services of a cluster.
+    pub cluster: ClusterConfig,
+}
+
+/// Claude CLI processes: command, limits, timeouts (SPEC §4).
+#[derive(Debug, Clone)]
+pub struct ClaudeConfig {
+    /// The CLI to run, a name on `PATH` or a path (default `claude`).
+    pub command: PathBuf,
+    /// Processes running at once on this node (default 4).
+    pub max_concurrent: usize,
+    /// Processes running at once per user (default 2).
+    pub max_per_user: usize,
+    /// Longest wait in the queue (default 5 min).
+    pub queue_timeout: Duration,
+    /// Longest run, and the cap on a request's `timeoutMs` (default 10 min).
+    pub timeout: Duration,
+    /// Longest silence on stdout before the run is stopped (default 3 min).
+    pub idle_timeout: Duration,
+    /// Wait between the signals of a stop: SIGINT, SIGTERM, SIGKILL (default 5 s).
+    pub kill_grace: Duration,
+    /// Directories a `workingDirectory` must resolve into.
+    pub allowed_roots: Vec<PathBuf>,
+    /// Executes per user per 60 s window (default 10).
+    pub rate_limit: u32,
+}
+
+/// Services shared by the nodes of a cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterConfig {
+    /// Redis URL; enables Redis-backed rate limits.
+    pub redis_url: Option<String>,
 }
 
 /// Listening address, data directory and shutdown behaviour.
@@ -128,6 +162,26 @@ pub struct Layer {
     pub database_url: Option<String>,
     /// `text` or `json`.
     pub log_format: Option<LogFormat>,
+    /// See [`ClaudeConfig::command`].
+    pub claude_command: Option<PathBuf>,
+    /// See [`ClaudeConfig::max_concurrent`].
+    pub claude_max_concurrent: Option<usize>,
+    /// See [`ClaudeConfig::max_per_user`].
+    pub claude_max_per_user: Option<usize>,
+    /// See [`ClaudeConfig::queue_timeout`].
+    pub claude_queue_timeout_ms: Option<u64>,
+    /// See [`ClaudeConfig::timeout`].
+    pub claude_timeout_ms: Option<u64>,
+    /// See [`ClaudeConfig::idle_timeout`].
+    pub claude_idle_timeout_ms: Option<u64>,
+    /// See [`ClaudeConfig::kill_grace`].
+    pub claude_kill_grace_ms: Option<u64>,
+    /// Comma-separated in the environment, a list in the file.
+    pub claude_allowed_roots: Option<StringList>,
+    /// See [`ClaudeConfig::rate_limit`].
+    pub claude_rate_limit: Option<u32>,
+    /// See [`ClusterConfig::redis_url`].
+    pub redis_url: Option<String>,
 }
 
 /// A list given either as a TOML array or as one comma-separated string.
@@ -242,6 +296,18 @@ impl Layer {
             max_payload_bytes: over.max_payload_bytes.or(self.max_payload_bytes),
             database_url: over.database_url.or(self.database_url),
             log_format: over.log_format.or(self.log_format),
+            claude_command: over.claude_command.or(self.claude_command),
+            claude_max_concurrent: over.claude_max_concurrent.or(self.claude_max_concurrent),
+            claude_max_per_user: over.claude_max_per_user.or(self.claude_max_per_user),
+            claude_queue_timeout_ms: over
+                .claude_queue_timeout_ms
+                .or(self.claude_queue_timeout_ms),
+            claude_timeout_ms: over.claude_timeout_ms.or(self.claude_timeout_ms),
+            claude_idle_timeout_ms: over.claude_idle_timeout_ms.or(self.claude_idle_timeout_ms),
+            claude_kill_grace_ms: over.claude_kill_grace_ms.or(self.claude_kill_grace_ms),
+            claude_allowed_roots: over.claude_allowed_roots.or(self.claude_allowed_roots),
+            claude_rate_limit: over.claude_rate_limit.or(self.claude_rate_limit),
+            redis_url: over.redis_url.or(self.redis_url),
         }
     }
 }
@@ -260,6 +326,16 @@ const KEYS: &[&str] = &[
     "max_payload_bytes",
     "database_url",
     "log_format",
+    "claude_command",
+    "claude_max_concurrent",
+    "claude_max_per_user",
+    "claude_queue_timeout_ms",
+    "claude_timeout_ms",
+    "claude_idle_timeout_ms",
+    "claude_kill_grace_ms",
+    "claude_allowed_roots",
+    "claude_rate_limit",
+    "redis_url",
 ];
 
 /// Name of the file read from the working directory when no `--config` is given.
@@ -302,10 +378,10 @@ impl Config {
                     message: "set either jwt_secret or jwt_public_key, not both".into(),
                 });
             }
-            (Some(secret), None) if secret.len() < 16 => {
+            (Some(secret), None) if secret.is_empty() => {
                 return Err(ConfigError::Invalid {
                     key: "jwt_secret",
-                    message: "must be at least 16 bytes".into(),
+                    message: "must not be empty".into(),
                 });
             }
             (Some(secret), None) => KeySource::Secret(secret),
@@ -338,7 +414,62 @@ impl Config {
             },
         };
 
+        let positive = |key: &'static str, value: Option<usize>, default: usize| match value {
+            Some(0) => Err(ConfigError::Invalid {
+                key,
+                message: "must be at least 1".into(),
+            }),
+            value => Ok(value.unwrap_or(default)),
+        };
+        let allowed_roots = match layer.claude_allowed_roots {
+            Some(StringList(roots)) if !roots.is_empty() => {
+                roots.into_iter().map(PathBuf::from).collect()
+            }
+            _ => vec![data_dir.join("workspaces")],
+        };
+        let claude = ClaudeConfig {
+            command: layer
+                .claude_command
+                .filter(|command| !command.as_os_str().is_empty())
+                .unwrap_or_else(|| PathBuf::from("claude")),
+            max_concurrent: positive("claude_max_concurrent", layer.claude_max_concurrent, 4)?,
+            max_per_user: positive("claude_max_per_user", layer.claude_max_per_user, 2)?,
+            queue_timeout: millis(
+                "claude_queue_timeout_ms",
+                layer.claude_queue_timeout_ms,
+                300_000,
+            )?,
+            timeout: millis("claude_timeout_ms", layer.claude_timeout_ms, 600_000)?,
+            idle_timeout: millis(
+                "claude_idle_timeout_ms",
+                layer.claude_idle_timeout_ms,
+                180_000,
+            )?,
+            kill_grace: millis("claude_kill_grace_ms", layer.claude_kill_grace_ms, 5_000)?,
+            allowed_roots,
+            rate_limit: match layer.claude_rate_limit {
+                Some(0) => {
+                    return Err(ConfigError::Invalid {
+                        key: "claude_rate_limit",
+                        message: "must be at least 1".into(),
+                    });
+                }
+                limit => limit.unwrap_or(10),
+            },
+        };
+        let redis_url = layer.redis_url.filter(|url| !url.is_empty());
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "redis_url",
+                message: "expected redis://HOST:PORT".into(),
+            });
+        }
+
         Ok(Config {
+            claude,
+            cluster: ClusterConfig { redis_url },
             server: ServerConfig {
                 host,
                 port: layer.port.unwrap_or(3000),
@@ -412,7 +543,41 @@ impl Config {
             LogFormat::Json => "json",
         };
         keys.insert("log_format", toml::Value::String(format.into()));
+        let claude = &self.claude;
+        let count = |n: usize| toml::Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+        keys.insert("claude_command", path(&claude.command));
+        keys.insert("claude_max_concurrent", count(claude.max_concurrent));
+        keys.insert("claude_max_per_user", count(claude.max_per_user));
+        keys.insert("claude_queue_timeout_ms", ms(claude.queue_timeout));
+        keys.insert("claude_timeout_ms", ms(claude.timeout));
+        keys.insert("claude_idle_timeout_ms", ms(claude.idle_timeout));
+        keys.insert("claude_kill_grace_ms", ms(claude.kill_grace));
+        keys.insert(
+            "claude_allowed_roots",
+            toml::Value::Array(claude.allowed_roots.iter().map(|root| path(root)).collect()),
+        );
+        keys.insert(
+            "claude_rate_limit",
+            toml::Value::Integer(claude.rate_limit.into()),
+        );
+        if let Some(url) = &self.cluster.redis_url {
+            keys.insert("redis_url", toml::Value::String(mask_password(url)));
+        }
         toml::to_string(&keys).unwrap_or_default()
+    }
+}
+
+/// `scheme://user:secret@host` becomes `scheme://user:********@host`.
+fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split_once(':').map_or("", |(user, _)| user);
+            format!("{scheme}://{user}:********@{host}")
+        }
+        None => url.to_owned(),
     }
 }
 
@@ -498,7 +663,7 @@ mod tests {
     #[test]
     fn invalid_values_are_refused_with_their_key() {
         let short = Layer {
-            jwt_secret: Some("short".into()),
+            jwt_secret: Some(String::new()),
             ..Layer::default()
         };
         let error = Config::from_layer(short).unwrap_err().to_string();
@@ -530,5 +695,28 @@ mod tests {
         assert!(printed.contains("jwt_secret = \"********\""), "{printed}");
         let reparsed: Layer = toml::from_str(&printed).unwrap();
         assert_eq!(reparsed.port, Some(3000));
+        assert_eq!(reparsed.claude_max_concurrent, Some(4));
+    }
+
+    #[test]
+    fn claude_settings_from_the_environment() {
+        let layer = env(&[
+            ("SWITCHBOARD_CLAUDE_COMMAND", "/opt/fake-claude"),
+            ("SWITCHBOARD_CLAUDE_MAX_CONCURRENT", "3"),
+            ("SWITCHBOARD_CLAUDE_ALLOWED_ROOTS", "/srv/a,/srv/b"),
+            ("SWITCHBOARD_REDIS_URL", "redis://:pw@127.0.0.1:6379"),
+        ]);
+        let config = Config::from_layer(layer).unwrap();
+        assert_eq!(config.claude.command, PathBuf::from("/opt/fake-claude"));
+        assert_eq!(config.claude.max_concurrent, 3);
+        assert_eq!(config.claude.max_per_user, 2);
+        assert_eq!(config.claude.timeout, Duration::from_secs(600));
+        assert_eq!(config.claude.allowed_roots.len(), 2);
+        assert!(!config.to_masked_toml().contains("pw@"));
+        let default_roots = Config::from_layer(Layer::default())
+            .unwrap()
+            .claude
+            .allowed_roots;
+        assert_eq!(default_roots, vec![PathBuf::from("./data/workspaces")]);
     }
 }

@@ -22,6 +22,20 @@ pub enum ErrorCode {
     Internal,
     /// The Claude CLI is not installed or not configured on this node.
     ClaudeUnavailable,
+    /// A Claude process failed: non-zero exit or an error result.
+    ExecutionError,
+    /// A process ran past its time limit or stopped producing output.
+    Timeout,
+    /// The owner cancelled the process.
+    Cancelled,
+    /// The process waited in the queue past the configured limit.
+    QueueTimeout,
+    /// The process's output stream could not be read or parsed.
+    StreamError,
+    /// The per-user execute rate limit was exceeded.
+    RateLimitExceeded,
+    /// The process was running when the server stopped.
+    Interrupted,
 }
 
 impl ErrorCode {
@@ -36,8 +50,39 @@ impl ErrorCode {
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::ClaudeUnavailable => "CLAUDE_UNAVAILABLE",
+            ErrorCode::ExecutionError => "EXECUTION_ERROR",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::Cancelled => "CANCELLED",
+            ErrorCode::QueueTimeout => "QUEUE_TIMEOUT",
+            ErrorCode::StreamError => "STREAM_ERROR",
+            ErrorCode::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
+            ErrorCode::Interrupted => "INTERRUPTED",
         }
     }
+
+    /// Parses the wire spelling (as stored).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.as_str() == text)
+    }
+
+    /// Every code.
+    pub const ALL: [ErrorCode; 15] = [
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::RateLimited,
+        ErrorCode::InvalidPayload,
+        ErrorCode::ProcessNotFound,
+        ErrorCode::NotFound,
+        ErrorCode::Internal,
+        ErrorCode::ClaudeUnavailable,
+        ErrorCode::ExecutionError,
+        ErrorCode::Timeout,
+        ErrorCode::Cancelled,
+        ErrorCode::QueueTimeout,
+        ErrorCode::StreamError,
+        ErrorCode::RateLimitExceeded,
+        ErrorCode::Interrupted,
+    ];
 }
 
 #[cfg(test)]
@@ -46,16 +91,8 @@ mod tests {
 
     #[test]
     fn wire_spelling_matches_serde() {
-        for code in [
-            ErrorCode::Unauthorized,
-            ErrorCode::Forbidden,
-            ErrorCode::RateLimited,
-            ErrorCode::InvalidPayload,
-            ErrorCode::ProcessNotFound,
-            ErrorCode::NotFound,
-            ErrorCode::Internal,
-            ErrorCode::ClaudeUnavailable,
-        ] {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
             assert_eq!(
                 serde_json::to_value(code).unwrap(),
                 serde_json::Value::String(code.as_str().to_owned())

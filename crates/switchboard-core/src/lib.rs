@@ -4,11 +4,13 @@
 
 pub mod config;
 pub mod error_code;
+pub mod process;
 pub mod resource;
 pub mod room;
 pub mod token;
 
 pub use config::Config;
 pub use error_code::ErrorCode;
+pub use process::{ProcessId, ProcessStatus};
 pub use resource::ResourceKind;
 pub use token::{Identity, TokenError};

@@ -21,7 +21,7 @@ pub struct RoomName(String);
 /// Why a room name is malformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RoomNameError {
-    /// Zero characters.
+    /// No visible characters.
     #[error("Room name must not be empty")]
     Empty,
     /// More than [`MAX_ROOM_NAME_CHARS`].
@@ -65,8 +65,14 @@ impl RoomName {
         if name.chars().count() > MAX_ROOM_NAME_CHARS {
             return Err(RoomNameError::TooLong);
         }
-        if name.chars().any(char::is_control) {
+        if name
+            .chars()
+            .any(|c| c.is_control() || is_invisible_format(c))
+        {
             return Err(RoomNameError::NotPrintable);
+        }
+        if name.trim().is_empty() {
+            return Err(RoomNameError::Empty);
         }
         Ok(RoomName(name.to_owned()))
     }
@@ -100,6 +106,12 @@ impl RoomName {
         }
         RoomScope::Open
     }
+}
+
+/// Zero-width and bidirectional-override characters, which make a name look
+/// like another one.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Decides whether `identity` may join a room of `scope`; `owner` is the
@@ -146,6 +158,11 @@ mod tests {
         assert!(RoomName::parse(&"é".repeat(128)).is_ok());
         assert_eq!(RoomName::parse("a\nb"), Err(RoomNameError::NotPrintable));
         assert!(RoomName::parse("lobby 1").is_ok());
+        assert_eq!(RoomName::parse("   "), Err(RoomNameError::Empty));
+        assert_eq!(
+            RoomName::parse("a\u{202E}b"),
+            Err(RoomNameError::NotPrintable)
+        );
     }
 
     #[test]

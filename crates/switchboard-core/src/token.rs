@@ -307,20 +307,35 @@ fn load_or_create_secret(path: &Path) -> Result<String, KeyError> {
     getrandom::fill(&mut bytes).map_err(|error| KeyError::Random(error.to_string()))?;
     let secret: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
 
+    // Write a private temporary file, then link it into place: the secret
+    // appears whole or not at all, and the first process to link wins.
+    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
     let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(secret.as_bytes()).map_err(io_error)?;
-            Ok(secret)
-        }
-        // Another process created it between our read and our create: use theirs.
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(secret.as_bytes())
+            .and_then(|()| file.sync_all())
+    });
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(io_error(error));
+    }
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => Ok(secret),
+        // Another process created it first: use theirs.
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::read_to_string(path)
-                .map(|s| s.trim().to_owned())
-                .map_err(io_error)
+            let existing = std::fs::read_to_string(path).map_err(io_error)?;
+            match existing.trim() {
+                "" => Err(io_error(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the secret file is empty; remove it to generate a new one",
+                ))),
+                existing => Ok(existing.to_owned()),
+            }
         }
         Err(error) => Err(io_error(error)),
     }

@@ -135,8 +135,10 @@ fn remaining(grace: Duration) -> Duration {
     grace.max(Duration::from_millis(500))
 }
 
+/// CORS for browsers: the configured origins, or any origin when none (or
+/// `*`) is configured. Credentials are allowed so polling can carry cookies.
 fn cors(origins: &[String]) -> CorsLayer {
-    let allow_origin = if origins.is_empty() {
+    let allow_origin = if origins.is_empty() || origins.iter().any(|origin| origin == "*") {
         AllowOrigin::mirror_request()
     } else {
         AllowOrigin::list(

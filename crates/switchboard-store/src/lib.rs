@@ -4,6 +4,10 @@
 //! The embedded default is one SQLite file under the data directory, opened
 //! in WAL mode and migrated on open.
 
+mod processes;
+
+pub use processes::{NewProcess, Outcome, ProcessRecord};
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -23,6 +27,9 @@ pub enum StoreError {
     /// A migration failed to apply.
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored value is not one this version understands.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
 }
 
 /// A handle to the durable state; cheap to clone.

@@ -45,7 +45,8 @@ pub fn sign_in<A: Adapter>(
     if let Some(previous) = session.replace(Some(identity.clone()), watcher)
         && previous.user_id != identity.user_id
     {
-        socket.leave(RoomName::of_user(&previous.user_id));
+        // Rooms were joined on the previous user's authority.
+        socket.leave_all();
     }
     socket.join(RoomName::of_user(&identity.user_id));
     emit(
@@ -94,11 +95,11 @@ fn expire<A: Adapter>(
 /// `authenticate {token}` (or a bare token string).
 pub async fn authenticate<A: Adapter>(
     socket: SocketRef<A>,
-    args: Args,
     ack: AckSender<A>,
     State(state): State<SharedState>,
+    args: Args,
 ) {
-    let Some(call) = Call::begin("authenticate", socket, ack, state, &args) else {
+    let Some(call) = Call::begin("authenticate", socket, ack, state, &args).await else {
         return;
     };
     let token = match args.string_or_field("token") {
@@ -143,11 +144,11 @@ fn refuse<A: Adapter>(call: Call<A>, message: &str, error: Option<TokenError>) {
 /// `logout`: the socket becomes anonymous.
 pub async fn logout<A: Adapter>(
     socket: SocketRef<A>,
-    args: Args,
     ack: AckSender<A>,
     State(state): State<SharedState>,
+    args: Args,
 ) {
-    let Some(call) = Call::begin("logout", socket, ack, state, &args) else {
+    let Some(call) = Call::begin("logout", socket, ack, state, &args).await else {
         return;
     };
     sign_out(&call.socket, &call.session);

@@ -6,6 +6,11 @@
 //! in either form the seeds use (`'id'` or `{id: 'id'}`), and can refuse it
 //! with a clear error. The ack callback never appears here: Socket.IO carries
 //! it as a packet id, not an argument.
+//!
+//! Decoding happens in arrival order, so this is also where an event takes
+//! its [`Ticket`] in the socket's event order. Handlers take `Args` as their
+//! last argument: every other extractor has succeeded by then, so a ticket
+//! is only taken for an event whose handler will run.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,11 +20,14 @@ use socketioxide::adapter::Adapter;
 use socketioxide::handler::{FromMessageParts, Value};
 use socketioxide::socket::Socket;
 
+use super::session::{Session, Ticket};
+
 /// The decoded arguments of an event and the size of the packet that carried them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Args {
     values: Vec<Json>,
     bytes: usize,
+    ticket: Option<Ticket>,
 }
 
 impl Args {
@@ -37,7 +45,13 @@ impl Args {
         Args {
             values,
             bytes: raw.len(),
+            ticket: None,
         }
+    }
+
+    /// The event's place in its socket's event order.
+    pub fn ticket(&self) -> Option<Ticket> {
+        self.ticket
     }
 
     /// The first argument, if any was sent.
@@ -85,18 +99,24 @@ impl<A: Adapter> FromMessageParts<A> for Args {
     type Error = Infallible;
 
     fn from_message_parts(
-        _socket: &Arc<Socket<A>>,
+        socket: &Arc<Socket<A>>,
         value: &mut Value,
         _ack_id: &Option<i64>,
     ) -> Result<Self, Infallible> {
-        Ok(match value.as_str() {
+        let mut args = match value.as_str() {
             Some(raw) => Args::decode(raw),
             // A binary packet carries no JSON arguments we understand.
             None => Args {
                 values: Vec::new(),
                 bytes: value.len(),
+                ticket: None,
             },
-        })
+        };
+        args.ticket = socket
+            .extensions
+            .get::<Session>()
+            .map(|session| session.ticket());
+        Ok(args)
     }
 }
 

@@ -8,7 +8,7 @@ use socketioxide::extract::{AckSender, SocketRef};
 use switchboard_core::ErrorCode;
 
 use super::args::Args;
-use super::session::Session;
+use super::session::{Session, Turn};
 use crate::state::SharedState;
 use crate::wire;
 
@@ -21,12 +21,15 @@ pub struct Call<A: Adapter> {
     /// The socket's authentication state.
     pub session: Session,
     ack: AckSender<A>,
+    /// Held until the call is answered: later events of the socket wait.
+    _turn: Option<Turn>,
 }
 
 impl<A: Adapter> Call<A> {
-    /// Starts handling `event`; answers `INVALID_PAYLOAD` and returns `None`
-    /// when the packet is larger than the configured limit.
-    pub fn begin(
+    /// Starts handling `event` once the socket's earlier events are done;
+    /// answers `INVALID_PAYLOAD` and returns `None` when the packet is
+    /// larger than the configured limit.
+    pub async fn begin(
         event: &'static str,
         socket: SocketRef<A>,
         ack: AckSender<A>,
@@ -35,11 +38,16 @@ impl<A: Adapter> Call<A> {
     ) -> Option<Self> {
         state.metrics.event_received(event);
         let session = Session::of(&socket);
+        let turn = match args.ticket() {
+            Some(ticket) => Some(session.turn(ticket).await),
+            None => None,
+        };
         let call = Call {
             socket,
             state,
             session,
             ack,
+            _turn: turn,
         };
         let limit = call.state.config.socketio.max_payload_bytes;
         if u64::try_from(args.bytes()).unwrap_or(u64::MAX) > limit {

@@ -19,15 +19,15 @@ pub const CLAUDE_EVENTS: [&str; 3] = ["claude:execute", "claude:status", "claude
 pub async fn claude<A: Adapter>(
     socket: SocketRef<A>,
     Event(event): Event,
-    args: Args,
     ack: AckSender<A>,
     State(state): State<SharedState>,
+    args: Args,
 ) {
     let name = CLAUDE_EVENTS
         .into_iter()
         .find(|known| *known == event)
         .unwrap_or("unknown");
-    let Some(call) = Call::begin(name, socket, ack, state, &args) else {
+    let Some(call) = Call::begin(name, socket, ack, state, &args).await else {
         return;
     };
     let (code, message) = if call.session.identity().is_none() {
@@ -41,6 +41,17 @@ pub async fn claude<A: Adapter>(
             "Claude CLI is not available on this server",
         )
     };
+    if code == ErrorCode::Unauthorized {
+        // Seed 000 clients switch on the generic `error` event as well.
+        call.emit(
+            "error",
+            &wire::ErrorEvent {
+                code,
+                message,
+                retry_after: None,
+            },
+        );
+    }
     call.emit(
         "claude:error",
         &wire::ClaudeError {
@@ -59,11 +70,11 @@ pub async fn claude<A: Adapter>(
 pub async fn unknown_event<A: Adapter>(
     socket: SocketRef<A>,
     Event(event): Event,
-    args: Args,
     ack: AckSender<A>,
     State(state): State<SharedState>,
+    args: Args,
 ) {
-    let Some(call) = Call::begin("unknown", socket, ack, state, &args) else {
+    let Some(call) = Call::begin("unknown", socket, ack, state, &args).await else {
         return;
     };
     let shown: String = event.chars().take(64).collect();

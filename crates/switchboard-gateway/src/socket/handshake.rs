@@ -6,7 +6,7 @@
 
 use serde_json::Value as Json;
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{SocketRef, State, TryData};
+use socketioxide::extract::SocketRef;
 use switchboard_core::TokenError;
 
 use super::session::Session;
@@ -77,7 +77,7 @@ fn presented<A: Adapter>(socket: &SocketRef<A>, auth: Option<&Json>) -> Presente
 
 /// Checks the handshake token and stores the socket's [`Session`]; refuses
 /// anonymous sockets when `anonymous_allowed` is false.
-fn admit<A: Adapter>(
+pub fn admit<A: Adapter>(
     socket: &SocketRef<A>,
     auth: Option<&Json>,
     state: &SharedState,
@@ -108,24 +108,6 @@ fn admit<A: Adapter>(
 fn refuse<A: Adapter>(socket: &SocketRef<A>, state: &SharedState, code: &'static str) {
     state.metrics.auth_failed(code);
     tracing::info!(namespace = socket.ns(), sid = %socket.id, code, "handshake refused");
-}
-
-/// Middleware for namespaces that accept anonymous sockets (`/`).
-pub async fn allow_anonymous<A: Adapter>(
-    socket: SocketRef<A>,
-    TryData(auth): TryData<Json>,
-    State(state): State<SharedState>,
-) -> Result<(), AuthenticationError> {
-    admit(&socket, auth.ok().as_ref(), &state, true)
-}
-
-/// Middleware for namespaces that need a valid token.
-pub async fn require_token<A: Adapter>(
-    socket: SocketRef<A>,
-    TryData(auth): TryData<Json>,
-    State(state): State<SharedState>,
-) -> Result<(), AuthenticationError> {
-    admit(&socket, auth.ok().as_ref(), &state, false)
 }
 
 #[cfg(test)]

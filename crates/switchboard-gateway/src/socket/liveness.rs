@@ -13,11 +13,11 @@ use crate::wire;
 /// `ping` (payload optional) -> ack and `pong {timestamp}`.
 pub async fn ping<A: Adapter>(
     socket: SocketRef<A>,
-    args: Args,
     ack: AckSender<A>,
     State(state): State<SharedState>,
+    args: Args,
 ) {
-    let Some(call) = Call::begin("ping", socket, ack, state, &args) else {
+    let Some(call) = Call::begin("ping", socket, ack, state, &args).await else {
         return;
     };
     let pong = wire::Pong {
@@ -30,25 +30,28 @@ pub async fn ping<A: Adapter>(
 /// `heartbeat {timestamp?}` -> ack and `heartbeatAck {timestamp, serverTime, latency}`.
 pub async fn heartbeat<A: Adapter>(
     socket: SocketRef<A>,
-    args: Args,
     ack: AckSender<A>,
     State(state): State<SharedState>,
+    args: Args,
 ) {
-    let Some(call) = Call::begin("heartbeat", socket, ack, state, &args) else {
+    let Some(call) = Call::begin("heartbeat", socket, ack, state, &args).await else {
         return;
     };
-    let Ok(client_time) = args.number_or_field("timestamp") else {
-        return call.fail(
-            ErrorCode::InvalidPayload,
-            "heartbeat timestamp must be a number of milliseconds",
-        );
+    // Millisecond clocks within about ±30000 years; anything else is not a time.
+    const MAX_CLIENT_TIME: f64 = 1e15;
+    let client_time = match args.number_or_field("timestamp") {
+        Ok(time) if time.is_none_or(|t| t.is_finite() && t.abs() <= MAX_CLIENT_TIME) => time,
+        _ => {
+            return call.fail(
+                ErrorCode::InvalidPayload,
+                "heartbeat timestamp must be a number of milliseconds",
+            );
+        }
     };
     let now = Utc::now();
     let timestamp = now.timestamp_millis();
-    #[allow(clippy::cast_possible_truncation)] // client millisecond clocks fit easily
-    let latency = client_time
-        .filter(|t| t.is_finite())
-        .map(|t| timestamp - t as i64);
+    #[allow(clippy::cast_possible_truncation)] // bounded by MAX_CLIENT_TIME above
+    let latency = client_time.map(|t| timestamp - t.round() as i64);
     let beat = wire::HeartbeatAck {
         timestamp,
         server_time: wire::iso(now),
@@ -61,11 +64,11 @@ pub async fn heartbeat<A: Adapter>(
 /// `getConnectionInfo` -> ack with the socket's id, rooms and identity.
 pub async fn connection_info<A: Adapter>(
     socket: SocketRef<A>,
-    args: Args,
     ack: AckSender<A>,
     State(state): State<SharedState>,
+    args: Args,
 ) {
-    let Some(call) = Call::begin("getConnectionInfo", socket, ack, state, &args) else {
+    let Some(call) = Call::begin("getConnectionInfo", socket, ack, state, &args).await else {
         return;
     };
     let identity = call.session.identity();

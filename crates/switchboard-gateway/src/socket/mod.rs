@@ -12,14 +12,15 @@ mod liveness;
 mod rooms;
 mod session;
 
+use serde_json::Value as Json;
 use socketioxide::SocketIo;
 use socketioxide::adapter::{Adapter, LocalAdapter};
-use socketioxide::extract::{SocketRef, State};
+use socketioxide::extract::{SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 
 use self::account::OnExpiry;
 use self::call::emit;
-use self::session::Session;
+use self::session::{CONNECT_TICKET, Session};
 use crate::state::SharedState;
 use crate::wire;
 
@@ -36,21 +37,53 @@ pub fn register(io: &SocketIo<LocalAdapter>, state: &SharedState) {
     for namespace in NAMESPACES {
         state.metrics.track_namespace(namespace);
     }
-    io.ns(
-        "/",
-        on_default_connect::<A>.with(handshake::allow_anonymous::<A>),
-    );
+    io.ns("/", on_default_connect::<A>.with(admit_default::<A>));
     for namespace in PRIVATE_NAMESPACES {
-        io.ns(
-            namespace,
-            on_private_connect::<A>.with(handshake::require_token::<A>),
-        );
+        io.ns(namespace, on_private_connect::<A>.with(admit_private::<A>));
     }
 }
 
-/// `/`: welcome, optional identity, and the events of SPEC §2–§4.
-async fn on_default_connect<A: Adapter>(socket: SocketRef<A>, State(state): State<SharedState>) {
-    let session = connected(&socket, &state);
+// Event handlers are registered by the middlewares, which run before the
+// client is told it is connected: an event it sends at once finds them.
+
+/// `/`: optional token; the events of SPEC §2–§4.
+async fn admit_default<A: Adapter>(
+    socket: SocketRef<A>,
+    TryData(auth): TryData<Json>,
+    State(state): State<SharedState>,
+) -> Result<(), handshake::AuthenticationError> {
+    handshake::admit(&socket, auth.ok().as_ref(), &state, true)?;
+    socket.on("authenticate", account::authenticate::<A>);
+    socket.on("logout", account::logout::<A>);
+    socket.on("joinRoom", rooms::join_room::<A>);
+    socket.on("leaveRoom", rooms::leave_room::<A>);
+    socket.on("ping", liveness::ping::<A>);
+    socket.on("heartbeat", liveness::heartbeat::<A>);
+    socket.on("getConnectionInfo", liveness::connection_info::<A>);
+    for event in guard::CLAUDE_EVENTS {
+        socket.on(event, guard::claude::<A>);
+    }
+    socket.on_fallback(guard::unknown_event::<A>);
+    track(&socket, &state);
+    Ok(())
+}
+
+/// `/media`, `/notifications`: a valid token is required.
+async fn admit_private<A: Adapter>(
+    socket: SocketRef<A>,
+    TryData(auth): TryData<Json>,
+    State(state): State<SharedState>,
+) -> Result<(), handshake::AuthenticationError> {
+    handshake::admit(&socket, auth.ok().as_ref(), &state, false)?;
+    socket.on_fallback(guard::unknown_event::<A>);
+    track(&socket, &state);
+    Ok(())
+}
+
+/// `/` connected: `welcome`, then `authenticated` for a handshake token.
+async fn on_default_connect<A: Adapter>(socket: SocketRef<A>) {
+    let session = Session::of(&socket);
+    let _turn = session.turn(CONNECT_TICKET).await;
     emit(
         &socket,
         "welcome",
@@ -63,37 +96,22 @@ async fn on_default_connect<A: Adapter>(socket: SocketRef<A>, State(state): Stat
     if let Some(identity) = session.identity() {
         account::sign_in(&socket, &session, identity, OnExpiry::Demote);
     }
-
-    socket.on("authenticate", account::authenticate::<A>);
-    socket.on("logout", account::logout::<A>);
-    socket.on("joinRoom", rooms::join_room::<A>);
-    socket.on("leaveRoom", rooms::leave_room::<A>);
-    socket.on("ping", liveness::ping::<A>);
-    socket.on("heartbeat", liveness::heartbeat::<A>);
-    socket.on("getConnectionInfo", liveness::connection_info::<A>);
-    for event in guard::CLAUDE_EVENTS {
-        socket.on(event, guard::claude::<A>);
-    }
-    socket.on_fallback(guard::unknown_event::<A>);
 }
 
-/// `/media`, `/notifications`: always authenticated by the handshake.
-async fn on_private_connect<A: Adapter>(socket: SocketRef<A>, State(state): State<SharedState>) {
-    let session = connected(&socket, &state);
+/// A private namespace connected: `authenticated`.
+async fn on_private_connect<A: Adapter>(socket: SocketRef<A>) {
+    let session = Session::of(&socket);
+    let _turn = session.turn(CONNECT_TICKET).await;
     if let Some(identity) = session.identity() {
         account::sign_in(&socket, &session, identity, OnExpiry::Disconnect);
     }
-    socket.on_fallback(guard::unknown_event::<A>);
 }
 
-/// Bookkeeping shared by every namespace: the connection gauge and cleanup.
-fn connected<A: Adapter>(socket: &SocketRef<A>, state: &SharedState) -> Session {
-    let session = Session::of(socket);
-    let namespace = socket.ns().to_owned();
-    state.metrics.connected(&namespace);
-    tracing::debug!(sid = %socket.id, namespace, user = ?session.identity().map(|i| i.user_id), "connected");
+/// The connection gauge and cleanup, shared by every namespace.
+fn track<A: Adapter>(socket: &SocketRef<A>, state: &SharedState) {
+    state.metrics.connected(socket.ns());
+    tracing::debug!(sid = %socket.id, namespace = socket.ns(), "connected");
     socket.on_disconnect(on_disconnect::<A>);
-    session
 }
 
 async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, State(state): State<SharedState>) {

@@ -40,11 +40,11 @@ fn requested_room<A: Adapter>(call: Call<A>, args: &Args) -> Option<(Call<A>, Id
 /// `joinRoom(name)`.
 pub async fn join_room<A: Adapter>(
     socket: SocketRef<A>,
-    args: Args,
     ack: AckSender<A>,
     State(state): State<SharedState>,
+    args: Args,
 ) {
-    let Some(call) = Call::begin("joinRoom", socket, ack, state, &args) else {
+    let Some(call) = Call::begin("joinRoom", socket, ack, state, &args).await else {
         return;
     };
     let Some((call, identity, room)) = requested_room(call, &args) else {
@@ -65,6 +65,13 @@ pub async fn join_room<A: Adapter>(
         return call.fail(ErrorCode::Forbidden, &denied.to_string());
     }
 
+    // The lookup above awaited: make sure the socket is still who it was.
+    if call.session.identity().as_ref() != Some(&identity) {
+        return call.fail(
+            ErrorCode::Unauthorized,
+            "Authentication required to join rooms",
+        );
+    }
     let joined = joined_rooms(&call.socket, &identity);
     if joined.len() >= MAX_ROOMS_PER_SOCKET && !joined.iter().any(|r| r == room.as_str()) {
         return call.fail(
@@ -85,11 +92,11 @@ pub async fn join_room<A: Adapter>(
 /// `leaveRoom(name)`; leaving a room the socket is not in succeeds.
 pub async fn leave_room<A: Adapter>(
     socket: SocketRef<A>,
-    args: Args,
     ack: AckSender<A>,
     State(state): State<SharedState>,
+    args: Args,
 ) {
-    let Some(call) = Call::begin("leaveRoom", socket, ack, state, &args) else {
+    let Some(call) = Call::begin("leaveRoom", socket, ack, state, &args).await else {
         return;
     };
     let Some((call, _identity, room)) = requested_room(call, &args) else {

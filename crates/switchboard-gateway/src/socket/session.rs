@@ -1,17 +1,32 @@
 //! Per-socket state: who the socket is and since when, kept in the socket's
 //! extensions so every handler of that socket sees the same [`Session`].
+//!
+//! A session also keeps the socket's events in order. socketioxide runs each
+//! handler as its own task, so without help `authenticate` and a `joinRoom`
+//! sent right after it could run in either order. Each event takes a ticket
+//! when it is decoded (synchronously, in arrival order) and its handler waits
+//! for its [`Turn`]; ticket 0 belongs to the connect handler.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
 use switchboard_core::Identity;
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 /// A socket's authentication state; cheap to clone, shared by its handlers.
 #[derive(Clone, Debug)]
-pub struct Session(Arc<Mutex<SessionState>>);
+pub struct Session(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    state: Mutex<SessionState>,
+    next_ticket: AtomicU64,
+    serving: watch::Sender<u64>,
+}
 
 #[derive(Debug)]
 struct SessionState {
@@ -21,14 +36,35 @@ struct SessionState {
     expiry: Option<AbortHandle>,
 }
 
+/// A place in the socket's event order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket(u64);
+
+/// The ticket of the connect handler.
+pub const CONNECT_TICKET: Ticket = Ticket(0);
+
+/// While held, no later event of the socket is handled.
+#[derive(Debug)]
+pub struct Turn(Session);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.0.0.serving.send_modify(|serving| *serving += 1);
+    }
+}
+
 impl Session {
     /// A new session, anonymous or authenticated by the handshake.
     pub fn new(identity: Option<Identity>) -> Self {
-        Session(Arc::new(Mutex::new(SessionState {
-            identity,
-            connected_at: Utc::now(),
-            expiry: None,
-        })))
+        Session(Arc::new(Inner {
+            state: Mutex::new(SessionState {
+                identity,
+                connected_at: Utc::now(),
+                expiry: None,
+            }),
+            next_ticket: AtomicU64::new(1),
+            serving: watch::Sender::new(0),
+        }))
     }
 
     /// The session stored on `socket` by the handshake.
@@ -43,10 +79,24 @@ impl Session {
         })
     }
 
+    /// Takes the next place in the event order; call it while decoding.
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.0.next_ticket.fetch_add(1, Ordering::SeqCst))
+    }
+
+    /// Waits until every earlier event has been handled.
+    pub async fn turn(&self, ticket: Ticket) -> Turn {
+        let mut serving = self.0.serving.subscribe();
+        // The sender lives in `self`, so waiting cannot fail.
+        let _ = serving.wait_for(|serving| *serving >= ticket.0).await;
+        Turn(self.clone())
+    }
+
     fn lock(&self) -> MutexGuard<'_, SessionState> {
         // No code panics while holding the lock, so poisoning cannot happen;
         // recover the state rather than propagate a panic if it ever does.
         self.0
+            .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -92,5 +142,31 @@ impl Session {
         if let Some(expiry) = self.lock().expiry.take() {
             expiry.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn turns_follow_tickets() {
+        let session = Session::new(None);
+        let first = session.ticket();
+        let second = session.ticket();
+        let connect = session.turn(CONNECT_TICKET).await;
+        let waiting = tokio::spawn({
+            let session = session.clone();
+            async move { drop(session.turn(second).await) }
+        });
+        tokio::task::yield_now().await;
+        assert!(
+            !waiting.is_finished(),
+            "the second event waits for the first"
+        );
+        drop(connect);
+        let turn = session.turn(first).await;
+        drop(turn);
+        waiting.await.unwrap();
     }
 }
