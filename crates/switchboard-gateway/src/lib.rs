@@ -3,11 +3,14 @@
 //!
 //! [`App::build`] assembles a node from a [`Config`]; [`App::serve`] runs it
 //! on a listener until a shutdown future resolves, then drains: readiness
-//! turns 503, Socket.IO clients get a server disconnect, HTTP connections
-//! are given the configured grace period, and the store is closed.
+//! turns 503, running Claude processes are stopped and recorded, Socket.IO
+//! clients get a server disconnect, HTTP connections are given the
+//! configured grace period, and the store is closed.
 
+mod api;
 mod http;
 mod metrics;
+mod relay;
 mod socket;
 mod state;
 mod wire;
@@ -22,6 +25,8 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::LocalAdapter;
 use switchboard_core::Config;
 use switchboard_core::token::Keys;
+use switchboard_jobs::claude::ClaudeRunner;
+use switchboard_jobs::rate_limit::RateLimiter;
 use switchboard_store::Store;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
@@ -42,7 +47,17 @@ impl App {
         let store = Store::open(&config.store)
             .await
             .context("opening the store")?;
-        let state = AppState::new(config, keys.verifier, store);
+        let rate_limiter = match &config.cluster.redis_url {
+            Some(url) => RateLimiter::redis(config.claude.rate_limit, url)
+                .context("configuring the Redis rate limit")?,
+            None => RateLimiter::memory(config.claude.rate_limit),
+        };
+        let (events, process_events) = tokio::sync::mpsc::channel(1024);
+        let claude =
+            ClaudeRunner::start(config.claude.clone(), store.clone(), rate_limiter, events)
+                .await
+                .context("starting the Claude runner")?;
+        let state = AppState::new(config, keys.verifier, store, claude);
 
         let settings = &state.config.socketio;
         // The transport drops connections only at twice the configured
@@ -57,9 +72,11 @@ impl App {
             .with_state(state.clone())
             .build_layer();
         socket::register(&io, &state);
+        relay::spawn(io.clone(), process_events);
 
         let router = Router::new()
             .merge(http::routes())
+            .nest("/api/v1", api::routes())
             .with_state(state.clone())
             .layer(layer)
             .layer(cors(&state.config.server.cors_origins));
@@ -93,6 +110,8 @@ impl App {
         let grace = self.state.config.server.shutdown_grace;
         tracing::info!(grace_ms = grace.as_millis(), "shutting down");
         self.state.start_draining();
+        // Running work first: its final events still reach connected clients.
+        self.state.claude.shutdown(grace).await;
         // Send every Socket.IO client a server disconnect (so it does not
         // reconnect-loop against a closing node), then close the transports,
         // which also ends the upgraded websocket connections.

@@ -32,6 +32,7 @@ pub struct Metrics {
     connections: Family<NamespaceLabel, Gauge>,
     events_received: Family<EventLabel, Counter>,
     auth_failures: Family<CodeLabel, Counter>,
+    rate_limit_failed_open: Counter,
 }
 
 impl Default for Metrics {
@@ -55,11 +56,18 @@ impl Default for Metrics {
             "Refused tokens by reason code",
             auth_failures.clone(),
         );
+        let rate_limit_failed_open = Counter::default();
+        registry.register(
+            "rate_limit_failed_open",
+            "Executes allowed unchecked because the rate limit store was unreachable",
+            rate_limit_failed_open.clone(),
+        );
         Metrics {
             registry,
             connections,
             events_received,
             auth_failures,
+            rate_limit_failed_open,
         }
     }
 }
@@ -96,6 +104,11 @@ impl Metrics {
                 code: code.to_owned(),
             })
             .inc();
+    }
+
+    /// An execute was allowed without a rate-limit check.
+    pub fn rate_limit_failed_open(&self) {
+        self.rate_limit_failed_open.inc();
     }
 
     /// The metrics in the text exposition format.

@@ -1,11 +1,12 @@
-//! What every handler shares: configuration, the token verifier, the store
-//! and the metrics.
+//! What every handler shares: configuration, the token verifier, the store,
+//! the Claude runner and the metrics.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use switchboard_core::Config;
 use switchboard_core::token::TokenVerifier;
+use switchboard_jobs::claude::ClaudeRunner;
 use switchboard_store::Store;
 
 use crate::metrics::Metrics;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     /// Durable state.
     pub store: Store,
+    /// Runs Claude CLI processes.
+    pub claude: ClaudeRunner,
     /// Counters and gauges.
     pub metrics: Metrics,
     draining: AtomicBool,
@@ -29,11 +32,17 @@ pub type SharedState = Arc<AppState>;
 
 impl AppState {
     /// Bundles the node's parts.
-    pub fn new(config: Config, verifier: TokenVerifier, store: Store) -> SharedState {
+    pub fn new(
+        config: Config,
+        verifier: TokenVerifier,
+        store: Store,
+        claude: ClaudeRunner,
+    ) -> SharedState {
         Arc::new(AppState {
             config,
             verifier,
             store,
+            claude,
             metrics: Metrics::default(),
             draining: AtomicBool::new(false),
         })

@@ -6,6 +6,7 @@
 mod account;
 mod args;
 mod call;
+mod claude;
 mod guard;
 mod handshake;
 mod liveness;
@@ -60,9 +61,9 @@ async fn admit_default<A: Adapter>(
     socket.on("ping", liveness::ping::<A>);
     socket.on("heartbeat", liveness::heartbeat::<A>);
     socket.on("getConnectionInfo", liveness::connection_info::<A>);
-    for event in guard::CLAUDE_EVENTS {
-        socket.on(event, guard::claude::<A>);
-    }
+    socket.on("claude:execute", claude::execute::<A>);
+    socket.on("claude:status", claude::status::<A>);
+    socket.on("claude:cancel", claude::cancel::<A>);
     socket.on_fallback(guard::unknown_event::<A>);
     track(&socket, &state);
     Ok(())

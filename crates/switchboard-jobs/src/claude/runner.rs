@@ -140,6 +140,23 @@ pub enum CancelError {
     Finished(ProcessStatus),
 }
 
+/// A permitted cancel, not yet carried out.
+#[derive(Debug)]
+pub struct Cancellation {
+    inner: Arc<Inner>,
+    id: ProcessId,
+}
+
+impl Cancellation {
+    /// Stops the process: out of the queue, or its process group signalled.
+    pub fn fire(self) {
+        if let Some(active) = self.inner.lock().get(&self.id) {
+            active.stop.send_replace(Some(StopReason::Cancelled));
+            tracing::info!(process = %self.id, "cancel requested");
+        }
+    }
+}
+
 /// What `claude:status` reports.
 #[derive(Debug, Clone)]
 pub struct StatusView {
@@ -347,22 +364,26 @@ impl ClaudeRunner {
         })
     }
 
-    /// Cancels one of the caller's queued or running processes.
-    pub async fn cancel(&self, identity: &Identity, id: &str) -> Result<(), CancelError> {
+    /// Checks that the caller may cancel a queued or running process and
+    /// returns the handle that does it, so the caller can answer first.
+    pub async fn cancel(&self, identity: &Identity, id: &str) -> Result<Cancellation, CancelError> {
         let id = ProcessId::from_raw(id);
-        {
-            let active = self.inner.lock();
-            if let Some(active) = active.get(&id) {
-                if active.user_id != identity.user_id {
-                    return Err(LookupError::AccessDenied.into());
-                }
-                active.stop.send_replace(Some(StopReason::Cancelled));
-                tracing::info!(process = %id, "cancel requested");
-                return Ok(());
+        let owner = self
+            .inner
+            .lock()
+            .get(&id)
+            .map(|active| active.user_id.clone());
+        match owner {
+            Some(owner) if owner == identity.user_id => Ok(Cancellation {
+                inner: self.inner.clone(),
+                id,
+            }),
+            Some(_) => Err(LookupError::AccessDenied.into()),
+            None => {
+                let record = self.record(identity, id.as_str()).await?;
+                Err(CancelError::Finished(record.status))
             }
         }
-        let record = self.record(identity, id.as_str()).await?;
-        Err(CancelError::Finished(record.status))
     }
 
     /// A stored process of the caller.
