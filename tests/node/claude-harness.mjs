@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { startServer, tokenFor, connected, eventually } from './harness.mjs';
 
 export const FAKE_CLAUDE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fake-claude.mjs');
@@ -37,16 +38,19 @@ export function recorder(socket) {
   return {
     events,
     of,
+    /** The run's terminal event, after checking that it is the only one. */
     async end(id, ms = 15000) {
-      await eventually(() => of(id).some((e) => e.name === 'claude:complete' || e.name === 'claude:error'), ms);
-      const terminal = of(id).filter((e) => e.name === 'claude:complete' || e.name === 'claude:error');
-      return terminal[0];
+      const terminal = () => of(id).filter((e) => e.name === 'claude:complete' || e.name === 'claude:error');
+      await eventually(() => terminal().length > 0, ms);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      assert.equal(terminal().length, 1, `exactly one terminal event for ${id}: ${JSON.stringify(terminal())}`);
+      return terminal()[0];
     },
   };
 }
 
-export async function user(server, sub) {
-  const socket = server.client('/', { transports: ['websocket'], auth: { token: tokenFor(sub) } });
+export async function user(server, sub, transports = ['websocket']) {
+  const socket = server.client('/', { transports, auth: { token: tokenFor(sub) } });
   await connected(socket);
   return { socket, events: recorder(socket) };
 }

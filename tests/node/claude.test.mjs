@@ -87,6 +87,27 @@ describe('a streamed run', () => {
     socket.close();
   });
 
+  test('the ack comes before the first event', async () => {
+    const { socket, events } = await user(server, 'abe');
+    const order = [];
+    socket.onAny((name) => { if (name.startsWith('claude:')) order.push(name); });
+    const id = await new Promise((resolve) => socket.emit('claude:execute', { prompt: 'quick' }, (ack) => { order.push('ack'); resolve(ack.processId); }));
+    await events.end(id);
+    assert.equal(order[0], 'ack', order.join(' '));
+    socket.close();
+  });
+
+  test('polling clients receive every chunk of a huge stream', async () => {
+    const { socket, events } = await user(server, 'dot', ['polling']);
+    const { processId } = await ask(socket, 'claude:execute', { prompt: 'scenario:huge' });
+    const end = await events.end(processId, 60000);
+    assert.equal(end.name, 'claude:complete');
+    const streamed = events.of(processId).filter((e) => e.data).map((e) => e.data).join('');
+    assert.equal(streamed.length, 2000 * 100);
+    assert.equal(streamed, end.output);
+    socket.close();
+  });
+
   test('huge output and over-long lines stream through', async () => {
     const { socket, events } = await user(server, 'dee');
     const { processId } = await ask(socket, 'claude:execute', { prompt: 'scenario:huge' });
@@ -328,6 +349,8 @@ describe('the queue', () => {
     const cancelled = await c.events.end(c1);
     assert.equal(cancelled.code, 'CANCELLED');
     await eventually(() => c.events.of(c2).some((e) => e.name === 'claude:queued' && e.queuePosition === 1));
+    const positions = c.events.of(c2).filter((e) => e.name === 'claude:queued').map((e) => e.queuePosition);
+    assert.deepEqual(positions, [...positions].sort((x, y) => y - x), `positions only go down: ${positions}`);
 
     for (const [who, id] of [[a, a1], [a, a2], [b, b1], [c, c2]]) {
       assert.equal((await who.events.end(id, 20000)).name, 'claude:complete', id);
@@ -350,6 +373,35 @@ describe('the queue', () => {
       await short.stop();
     }
   });
+});
+
+test('many runs on one socket leave its room budget intact', async () => {
+  const server = await claudeServer({ SWITCHBOARD_CLAUDE_RATE_LIMIT: '1000', SWITCHBOARD_CLAUDE_COMMAND: './fixtures/fake-claude.mjs' });
+  try {
+    const { socket, events } = await user(server, 'vic');
+    const ids = [];
+    for (let i = 0; i < 105; i += 1) ids.push((await ask(socket, 'claude:execute', { prompt: `run ${i}` })).processId);
+    for (const id of ids) assert.equal((await events.end(id, 60000)).name, 'claude:complete', 'a relative command resolves from the server directory');
+    assert.deepEqual(await ask(socket, 'joinRoom', 'lobby'), { success: true, room: 'lobby' });
+    const info = await ask(socket, 'getConnectionInfo');
+    assert.ok(!info.rooms.some((room) => room.startsWith('process:')), 'finished process rooms are emptied');
+    socket.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('shutdown stops a stubborn CLI within the grace period', async () => {
+  const server = await claudeServer({ SWITCHBOARD_SHUTDOWN_GRACE_MS: '4000', SWITCHBOARD_CLAUDE_KILL_GRACE_MS: '3000' });
+  const { socket, events } = await user(server, 'wyn');
+  const { processId } = await ask(socket, 'claude:execute', { prompt: 'scenario:stubborn' });
+  await eventually(() => events.of(processId).some((e) => e.data));
+  const started = Date.now();
+  server.child.kill('SIGTERM');
+  const end = await events.end(processId, 5000);
+  assert.equal(end.code, 'INTERRUPTED');
+  assert.equal((await server.exited).code, 0);
+  assert.ok(Date.now() - started < 4000, 'within the grace period');
 });
 
 test('the in-memory rate limit refuses executes past the limit', async () => {

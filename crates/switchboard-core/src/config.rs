@@ -34,6 +34,27 @@ pub struct Config {
     pub claude: ClaudeConfig,
     /// Shared services of a cluster.
     pub cluster: ClusterConfig,
+    /// The HTTP API for backends.
+    pub api: ApiConfig,
+    /// The plain WebSocket endpoint `/ws`.
+    pub plain_ws: PlainWsConfig,
+}
+
+/// Who may call the backend HTTP API.
+#[derive(Debug, Clone, Default)]
+pub struct ApiConfig {
+    /// Accepted `Authorization: Bearer` keys; none means the publish API is closed
+    /// (admin JWTs still work).
+    pub keys: Vec<String>,
+}
+
+/// Heartbeat of the plain WebSocket endpoint (seed 003).
+#[derive(Debug, Clone)]
+pub struct PlainWsConfig {
+    /// How often the server pings each client (default 30 s).
+    pub ping_interval: Duration,
+    /// Silence after which a client is closed (default 60 s).
+    pub idle_timeout: Duration,
 }
 
 /// Claude CLI processes: command, limits, timeouts (SPEC §4).
@@ -182,6 +203,12 @@ pub struct Layer {
     pub claude_rate_limit: Option<u32>,
     /// See [`ClusterConfig::redis_url`].
     pub redis_url: Option<String>,
+    /// Comma-separated in the environment, a list in the file.
+    pub api_keys: Option<StringList>,
+    /// See [`PlainWsConfig::ping_interval`].
+    pub ws_ping_interval_ms: Option<u64>,
+    /// See [`PlainWsConfig::idle_timeout`].
+    pub ws_idle_timeout_ms: Option<u64>,
 }
 
 /// A list given either as a TOML array or as one comma-separated string.
@@ -308,6 +335,9 @@ impl Layer {
             claude_allowed_roots: over.claude_allowed_roots.or(self.claude_allowed_roots),
             claude_rate_limit: over.claude_rate_limit.or(self.claude_rate_limit),
             redis_url: over.redis_url.or(self.redis_url),
+            api_keys: over.api_keys.or(self.api_keys),
+            ws_ping_interval_ms: over.ws_ping_interval_ms.or(self.ws_ping_interval_ms),
+            ws_idle_timeout_ms: over.ws_idle_timeout_ms.or(self.ws_idle_timeout_ms),
         }
     }
 }
@@ -336,6 +366,9 @@ const KEYS: &[&str] = &[
     "claude_allowed_roots",
     "claude_rate_limit",
     "redis_url",
+    "api_keys",
+    "ws_ping_interval_ms",
+    "ws_idle_timeout_ms",
 ];
 
 /// Name of the file read from the working directory when no `--config` is given.
@@ -467,7 +500,17 @@ impl Config {
             });
         }
 
+        let api = ApiConfig {
+            keys: layer.api_keys.unwrap_or_default().0,
+        };
+        let plain_ws = PlainWsConfig {
+            ping_interval: millis("ws_ping_interval_ms", layer.ws_ping_interval_ms, 30_000)?,
+            idle_timeout: millis("ws_idle_timeout_ms", layer.ws_idle_timeout_ms, 60_000)?,
+        };
+
         Ok(Config {
+            api,
+            plain_ws,
             claude,
             cluster: ClusterConfig { redis_url },
             server: ServerConfig {
@@ -560,6 +603,18 @@ impl Config {
             "claude_rate_limit",
             toml::Value::Integer(claude.rate_limit.into()),
         );
+        keys.insert(
+            "api_keys",
+            toml::Value::Array(
+                self.api
+                    .keys
+                    .iter()
+                    .map(|_| toml::Value::String("********".into()))
+                    .collect(),
+            ),
+        );
+        keys.insert("ws_ping_interval_ms", ms(self.plain_ws.ping_interval));
+        keys.insert("ws_idle_timeout_ms", ms(self.plain_ws.idle_timeout));
         if let Some(url) = &self.cluster.redis_url {
             keys.insert("redis_url", toml::Value::String(mask_password(url)));
         }

@@ -1,16 +1,22 @@
 //! The HTTP API under `/api/v1` for users and backends: JSON in and out,
 //! errors as `{error:{code, message}}` with a matching status.
 
-use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
 use serde::Deserialize;
-use serde_json::json;
+use serde::de::DeserializeOwned;
+use serde_json::{Value as Json, json};
+use socketioxide::SocketIo;
 use switchboard_core::{ErrorCode, Identity};
 use switchboard_jobs::claude::LookupError;
 
+use crate::hub::{self, Publish};
+use crate::plain_ws::Recipients;
+use crate::socket::NAMESPACES;
 use crate::state::SharedState;
 use crate::wire;
 
@@ -19,12 +25,17 @@ pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/processes", get(list_processes))
         .route("/processes/{id}", get(get_process))
+        .route("/publish", post(publish))
+        .route("/agent-status", post(agent_status))
+        .route("/chat-messages", post(chat_message))
+        .route("/stats", get(stats))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such API route") })
 }
 
 /// An API failure; the one place codes meet HTTP statuses.
 #[derive(Debug)]
 pub struct ApiError {
+    status: StatusCode,
     code: ErrorCode,
     message: String,
 }
@@ -32,27 +43,49 @@ pub struct ApiError {
 impl ApiError {
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
+            status: status_of(code),
             code,
             message: message.into(),
         }
     }
 
-    fn status(&self) -> StatusCode {
-        match self.code {
-            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::ProcessNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::InvalidPayload => StatusCode::BAD_REQUEST,
-            ErrorCode::RateLimited | ErrorCode::RateLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+    /// Fields of the wrong shape: 422.
+    fn invalid(message: impl Into<String>) -> Self {
+        ApiError::new(ErrorCode::InvalidPayload, message)
+    }
+
+    /// A body that is not JSON at all, or a bad query parameter: 400.
+    fn bad_request(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            ..ApiError::invalid(message)
         }
+    }
+}
+
+/// The HTTP status of each code.
+fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::ProcessNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::InvalidPayload => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::RateLimited | ErrorCode::RateLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::ClaudeUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal
+        | ErrorCode::ExecutionError
+        | ErrorCode::Timeout
+        | ErrorCode::Cancelled
+        | ErrorCode::QueueTimeout
+        | ErrorCode::StreamError
+        | ErrorCode::Interrupted => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status(), axum::Json(body)).into_response()
+        (self.status, axum::Json(body)).into_response()
     }
 }
 
@@ -118,12 +151,7 @@ async fn list_processes(
             .parse::<u32>()
             .ok()
             .filter(|limit| (1..=100).contains(limit))
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::InvalidPayload,
-                    "limit must be an integer from 1 to 100",
-                )
-            })?,
+            .ok_or_else(|| ApiError::bad_request("limit must be an integer from 1 to 100"))?,
     };
     let records = state.claude.list(&identity, limit).await.map_err(|cause| {
         tracing::error!(%cause, "listing processes failed");
@@ -131,4 +159,221 @@ async fn list_processes(
     })?;
     let views: Vec<_> = records.iter().map(wire::ProcessView::new).collect();
     Ok(axum::Json(json!({"processes": views})).into_response())
+}
+
+/// Who may call backend routes: a configured API key, or an admin JWT.
+fn backend(state: &SharedState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let token = bearer(headers).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Unauthorized,
+            "Authorization: Bearer API key required",
+        )
+    })?;
+    if state
+        .config
+        .api
+        .keys
+        .iter()
+        .any(|key| constant_time_eq(key.as_bytes(), token.as_bytes()))
+    {
+        return Ok(());
+    }
+    match state.verifier.verify(token) {
+        Ok(identity) if identity.is_admin() => Ok(()),
+        Ok(_) => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "An API key or an admin token is required",
+        )),
+        Err(_) => Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "Invalid API key or token",
+        )),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
+/// Compares secrets without leaking where they differ through timing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+/// Parses a JSON body: 400 when it is not JSON, 422 when fields are wrong.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    let value: Json = serde_json::from_slice(bytes)
+        .map_err(|error| ApiError::bad_request(format!("Invalid JSON: {error}")))?;
+    serde_json::from_value(value).map_err(|error| ApiError::invalid(error.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PublishBody {
+    namespace: String,
+    room: Option<String>,
+    user_id: Option<String>,
+    event: String,
+    #[serde(default)]
+    data: Json,
+}
+
+/// `POST /api/v1/publish {namespace, room? | userId?, event, data}`.
+async fn publish(
+    State(state): State<SharedState>,
+    Extension(io): Extension<SocketIo>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    backend(&state, &headers)?;
+    let request: PublishBody = body(&bytes)?;
+    let publish = Publish::new(
+        request.namespace,
+        request.room,
+        request.user_id,
+        request.event,
+        request.data,
+    )
+    .map_err(|error| ApiError::invalid(error.to_string()))?;
+    let plain = hub::publish(&io, &state.plain_clients, &publish).await;
+    Ok(axum::Json(json!({"success": true, "plainClients": plain})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AgentStatus {
+    agent_name: String,
+    state: AgentState,
+    current_task: Option<String>,
+    progress: Option<f64>,
+}
+
+#[derive(Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum AgentState {
+    Idle,
+    Working,
+    Stopped,
+}
+
+/// `POST /api/v1/agent-status`: seed 003's `agent_status` to authenticated `/ws` clients.
+async fn agent_status(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    backend(&state, &headers)?;
+    let status: AgentStatus = body(&bytes)?;
+    if status.agent_name.is_empty() {
+        return Err(ApiError::invalid("agentName must not be empty"));
+    }
+    if status.progress.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+        return Err(ApiError::invalid("progress must be between 0 and 100"));
+    }
+    let data = json!({
+        "agentName": status.agent_name,
+        "state": status.state,
+        "currentTask": status.current_task,
+        "progress": status.progress,
+    });
+    let delivered = deliver_plain(&state, "agent_status", &data);
+    Ok(axum::Json(json!({"success": true, "plainClients": delivered})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ChatMessage {
+    conversation_id: String,
+    message_id: String,
+    content: String,
+    sender: String,
+    timestamp: Option<String>,
+}
+
+/// `POST /api/v1/chat-messages`: seed 003's `chat_message` to authenticated `/ws` clients.
+async fn chat_message(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    backend(&state, &headers)?;
+    let message: ChatMessage = body(&bytes)?;
+    for (name, value) in [
+        ("conversationId", &message.conversation_id),
+        ("messageId", &message.message_id),
+        ("sender", &message.sender),
+    ] {
+        if value.is_empty() {
+            return Err(ApiError::invalid(format!("{name} must not be empty")));
+        }
+    }
+    let timestamp = message
+        .timestamp
+        .unwrap_or_else(|| wire::iso(chrono::Utc::now()));
+    let data = json!({
+        "conversationId": message.conversation_id,
+        "messageId": message.message_id,
+        "content": message.content,
+        "sender": message.sender,
+        "timestamp": timestamp,
+    });
+    let delivered = deliver_plain(&state, "chat_message", &data);
+    Ok(axum::Json(json!({"success": true, "plainClients": delivered})).into_response())
+}
+
+fn deliver_plain(state: &SharedState, kind: &str, data: &Json) -> usize {
+    let text = crate::plain_ws::encode_json(kind, data);
+    state
+        .plain_clients
+        .deliver(&Recipients::Authenticated, &text, None)
+}
+
+/// `GET /api/v1/stats`: connections, rooms and processes of this node.
+async fn stats(
+    State(state): State<SharedState>,
+    Extension(io): Extension<SocketIo>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    backend(&state, &headers)?;
+    let mut namespaces = serde_json::Map::new();
+    let (mut total, mut authenticated, mut rooms) = (0usize, 0usize, 0usize);
+    for path in NAMESPACES {
+        let Some(namespace) = io.of(path) else {
+            continue;
+        };
+        let sockets = namespace.clone().sockets();
+        let signed_in = sockets
+            .iter()
+            .filter(|socket| crate::socket::is_authenticated(socket))
+            .count();
+        total += sockets.len();
+        authenticated += signed_in;
+        rooms += namespace.rooms().await.map(|r| r.len()).unwrap_or(0);
+        namespaces.insert(
+            path.to_owned(),
+            json!({"connections": sockets.len(), "authenticated": signed_in}),
+        );
+    }
+    let (plain, plain_authenticated) = state.plain_clients.counts();
+    namespaces.insert(
+        hub::PLAIN_WS.to_owned(),
+        json!({"connections": plain, "authenticated": plain_authenticated}),
+    );
+    let (running, queued) = state.claude.counts();
+    Ok(axum::Json(json!({
+        "connections": {
+            "total": total + plain,
+            "authenticated": authenticated + plain_authenticated,
+            "namespaces": namespaces,
+        },
+        "rooms": rooms,
+        "processes": {"running": running, "queued": queued},
+    }))
+    .into_response())
 }

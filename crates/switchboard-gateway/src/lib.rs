@@ -9,7 +9,9 @@
 
 mod api;
 mod http;
+mod hub;
 mod metrics;
+mod plain_ws;
 mod relay;
 mod socket;
 mod state;
@@ -68,6 +70,9 @@ impl App {
             .ping_interval(settings.ping_interval)
             .ping_timeout(settings.ping_timeout)
             .max_payload(hard_limit)
+            // Packets queued per socket before emits fail: streamed output
+            // must not be dropped for a polling client between two polls.
+            .max_buffer_size(SOCKET_BUFFER_PACKETS)
             .ws_max_message_size(usize::try_from(hard_limit).unwrap_or(usize::MAX))
             .with_state(state.clone())
             .build_layer();
@@ -76,7 +81,8 @@ impl App {
 
         let router = Router::new()
             .merge(http::routes())
-            .nest("/api/v1", api::routes())
+            .route("/ws", axum::routing::get(plain_ws::upgrade))
+            .nest("/api/v1", api::routes().layer(axum::Extension(io.clone())))
             .with_state(state.clone())
             .layer(layer)
             .layer(cors(&state.config.server.cors_origins));
@@ -144,6 +150,9 @@ impl App {
         Ok(())
     }
 }
+
+/// Packets buffered per socket (the channel grows on demand, in blocks).
+const SOCKET_BUFFER_PACKETS: usize = 4096;
 
 /// How long shutdown lets polling clients collect their disconnect packet.
 const DISCONNECT_FLUSH: Duration = Duration::from_millis(250);

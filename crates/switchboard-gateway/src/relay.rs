@@ -12,13 +12,37 @@ use tokio::task::JoinHandle;
 
 use crate::wire;
 
-/// Forwards runner events until the runner is gone.
+/// Forwards runner events until the runner is gone. Chunks of one process
+/// that are already waiting are sent as one `claude:progress`, so a fast
+/// stream costs fewer packets; the order of events never changes.
 pub fn spawn<A: Adapter>(
     io: SocketIo<A>,
     mut events: mpsc::Receiver<ProcessEvent>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        while let Some(event) = events.recv().await {
+        let mut next = None;
+        loop {
+            let event = match next.take() {
+                Some(event) => Some(event),
+                None => events.recv().await,
+            };
+            let Some(mut event) = event else { break };
+            if let ProcessEventKind::Output { chunk } = &mut event.kind {
+                while let Ok(following) = events.try_recv() {
+                    match following.kind {
+                        ProcessEventKind::Output { chunk: more } if following.id == event.id => {
+                            chunk.push_str(&more);
+                        }
+                        kind => {
+                            next = Some(ProcessEvent {
+                                id: following.id,
+                                kind,
+                            });
+                            break;
+                        }
+                    }
+                }
+            }
             forward(&io, &event).await;
         }
     })
@@ -70,6 +94,7 @@ async fn forward<A: Adapter>(io: &SocketIo<A>, event: &ProcessEvent) {
                 timestamp,
             };
             send(io, id, "claude:complete", &payload).await;
+            close_room(io, id).await;
         }
         ProcessEventKind::Failed { code, message, .. } => {
             let payload = wire::ClaudeError {
@@ -80,6 +105,7 @@ async fn forward<A: Adapter>(io: &SocketIo<A>, event: &ProcessEvent) {
                 timestamp,
             };
             send(io, id, "claude:error", &payload).await;
+            close_room(io, id).await;
         }
     }
 }
@@ -93,5 +119,15 @@ async fn send<A: Adapter, T: Serialize>(
     let Some(root) = io.of("/") else { return };
     if let Err(error) = root.to(format!("process:{id}")).emit(event, payload).await {
         tracing::warn!(process = id, event, %error, "broadcast failed");
+    }
+}
+
+/// Nothing more happens in a finished process's room: empty it, so it does
+/// not count against its members' room limit.
+async fn close_room<A: Adapter>(io: &SocketIo<A>, id: &str) {
+    let Some(root) = io.of("/") else { return };
+    let room = format!("process:{id}");
+    if let Err(error) = root.to(room.clone()).leave(room).await {
+        tracing::debug!(process = id, %error, "cannot empty the process room");
     }
 }

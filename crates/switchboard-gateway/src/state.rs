@@ -10,6 +10,7 @@ use switchboard_jobs::claude::ClaudeRunner;
 use switchboard_store::Store;
 
 use crate::metrics::Metrics;
+use crate::plain_ws::PlainClients;
 
 /// State shared by HTTP routes and Socket.IO handlers.
 #[derive(Debug)]
@@ -24,6 +25,8 @@ pub struct AppState {
     pub claude: ClaudeRunner,
     /// Counters and gauges.
     pub metrics: Metrics,
+    /// The connected `/ws` clients.
+    pub plain_clients: Arc<PlainClients>,
     draining: AtomicBool,
 }
 
@@ -44,6 +47,7 @@ impl AppState {
             store,
             claude,
             metrics: Metrics::default(),
+            plain_clients: Arc::default(),
             draining: AtomicBool::new(false),
         })
     }

@@ -95,6 +95,7 @@ pub struct RunningChild {
     /// Line reader over stdout.
     pub stdout: LineReader<BufReader<ChildStdout>>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    stderr_reader: Option<tokio::task::JoinHandle<()>>,
     finished: bool,
 }
 
@@ -140,7 +141,7 @@ pub fn spawn(spec: ChildSpec) -> Result<RunningChild, SpawnError> {
         });
     }
     let stderr = Arc::new(Mutex::new(Vec::new()));
-    if let Some(mut pipe) = child.stderr.take() {
+    let stderr_reader = child.stderr.take().map(|mut pipe| {
         let kept = stderr.clone();
         let cap = spec.stderr_cap;
         tokio::spawn(async move {
@@ -153,8 +154,8 @@ pub fn spawn(spec: ChildSpec) -> Result<RunningChild, SpawnError> {
                 let room = cap.saturating_sub(kept.len());
                 kept.extend_from_slice(&chunk[..read.min(room)]);
             }
-        });
-    }
+        })
+    });
     let Some(stdout) = child.stdout.take() else {
         return Err(SpawnError::Io {
             program,
@@ -166,6 +167,7 @@ pub fn spawn(spec: ChildSpec) -> Result<RunningChild, SpawnError> {
         group: Pid::from_raw(pid),
         stdout: LineReader::new(BufReader::new(stdout)),
         stderr,
+        stderr_reader,
         finished: false,
     })
 }
@@ -211,8 +213,15 @@ impl RunningChild {
         self.wait().await
     }
 
-    /// Stderr captured so far (lossy UTF-8).
-    pub async fn stderr(&self) -> String {
+    /// Stderr (lossy UTF-8), read to its end when the child has exited.
+    pub async fn stderr(&mut self) -> String {
+        if self.finished
+            && let Some(reader) = self.stderr_reader.take()
+        {
+            // The pipe closes when the group is gone; a grandchild holding
+            // it open must not hold us here.
+            let _ = tokio::time::timeout(Duration::from_secs(1), reader).await;
+        }
         String::from_utf8_lossy(&self.stderr.lock().await).into_owned()
     }
 }
@@ -352,7 +361,6 @@ mod tests {
             Some(Line::Text("scrubbed".into()))
         );
         assert!(child.wait().await.unwrap().success());
-        tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(child.stderr().await, "01234567", "stderr is capped");
     }
 

@@ -1,7 +1,8 @@
 //! Concurrency slots for runs: a global limit and a per-user limit, with a
 //! FIFO queue among runs that are allowed to start. A user waiting on their
-//! own limit never holds back other users. Positions (0-based) are reported
-//! when a run enters the queue and whenever its position changes.
+//! own limit never holds back other users. Positions (0-based) are reported,
+//! in order, on one channel: when a run enters the queue and whenever its
+//! position changes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -106,6 +107,12 @@ impl Scheduler {
         }
         let (start, slot) = oneshot::channel();
         let position = state.waiting.len();
+        // Announced through the same channel as later moves, under the same
+        // lock, so a client never sees its position out of order.
+        let _ = self.inner.moves.send(QueueMove {
+            id: id.clone(),
+            position,
+        });
         state.waiting.push(Waiting {
             id: id.clone(),
             user: user.to_owned(),
@@ -265,6 +272,20 @@ mod tests {
         let (p2, mut t2) = queued(scheduler.admit(id(2), "b"));
         let (p3, _t3) = queued(scheduler.admit(id(3), "c"));
         assert_eq!((p2, p3), (0, 1));
+        assert_eq!(
+            moves.try_recv().unwrap(),
+            QueueMove {
+                id: id(2),
+                position: 0
+            }
+        );
+        assert_eq!(
+            moves.try_recv().unwrap(),
+            QueueMove {
+                id: id(3),
+                position: 1
+            }
+        );
         drop(first);
         let _second = t2.slot().await.unwrap();
         assert_eq!(
@@ -295,6 +316,7 @@ mod tests {
         let _running = started(scheduler.admit(id(1), "a"));
         let (_, t2) = queued(scheduler.admit(id(2), "b"));
         let (_, _t3) = queued(scheduler.admit(id(3), "c"));
+        while moves.try_recv().is_ok() {}
         drop(t2);
         assert_eq!(
             moves.try_recv().unwrap(),

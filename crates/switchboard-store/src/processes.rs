@@ -303,3 +303,93 @@ fn record(row: &SqliteRow) -> Result<ProcessRecord, StoreError> {
         outcome,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_core::config::StoreConfig;
+
+    fn new_process(id: &str, user: &str) -> NewProcess {
+        NewProcess {
+            id: ProcessId::from_raw(id),
+            user_id: user.into(),
+            prompt: "hi".into(),
+            system_prompt: None,
+            model: Some("sonnet".into()),
+            max_tokens: Some(10),
+            working_directory: "/tmp".into(),
+            timeout_ms: 1000,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn lifecycle_transitions_and_interruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreConfig::Sqlite(dir.path().join("s.db")))
+            .await
+            .unwrap();
+        store
+            .insert_process(&new_process("p1", "ann"), ProcessStatus::Pending)
+            .await
+            .unwrap();
+        store
+            .insert_process(&new_process("p2", "ann"), ProcessStatus::Pending)
+            .await
+            .unwrap();
+        let p1 = ProcessId::from_raw("p1");
+        store
+            .record_transition(&p1, ProcessStatus::Queued, Utc::now())
+            .await
+            .unwrap();
+        store
+            .record_transition(&p1, ProcessStatus::Running, Utc::now())
+            .await
+            .unwrap();
+        let outcome = Outcome {
+            output: "done".into(),
+            exit_code: Some(0),
+            content: Some("done".into()),
+            input_tokens: Some(3),
+            output_tokens: Some(4),
+            started_at: Some(Utc::now()),
+            completed_at: Utc::now(),
+            ..Outcome::default()
+        };
+        store
+            .finish_process(&p1, ProcessStatus::Completed, &outcome)
+            .await
+            .unwrap();
+
+        assert_eq!(
+            store.process_transitions("p1").await.unwrap(),
+            vec![
+                ProcessStatus::Pending,
+                ProcessStatus::Queued,
+                ProcessStatus::Running,
+                ProcessStatus::Completed
+            ]
+        );
+        let record = store.get_process("p1").await.unwrap().unwrap();
+        assert_eq!(record.status, ProcessStatus::Completed);
+        assert_eq!(record.outcome.unwrap().output_tokens, Some(4));
+        assert_eq!(
+            store
+                .owner_of(ResourceKind::Process, "p1")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("ann")
+        );
+
+        assert_eq!(store.mark_interrupted(Utc::now()).await.unwrap(), 1);
+        let p2 = store.get_process("p2").await.unwrap().unwrap();
+        assert_eq!(p2.status, ProcessStatus::Failed);
+        assert_eq!(p2.outcome.unwrap().error_code, Some(ErrorCode::Interrupted));
+
+        let listed = store.list_processes("ann", 1).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].request.id.as_str(), "p2", "newest first");
+        assert!(store.get_process("nope").await.unwrap().is_none());
+    }
+}

@@ -175,9 +175,14 @@ fn lookup_failure<A: Adapter>(call: Call<A>, id: &str, error: &LookupError) {
             "Process not found",
             None,
         ),
-        LookupError::AccessDenied => {
-            fail(call, Some(id), ErrorCode::Forbidden, "Access denied", None)
-        }
+        // SPEC §4 lists UNAUTHORIZED among claude:error codes; FORBIDDEN is not one.
+        LookupError::AccessDenied => fail(
+            call,
+            Some(id),
+            ErrorCode::Unauthorized,
+            "Access denied",
+            None,
+        ),
         LookupError::Store(cause) => {
             tracing::error!(%cause, process = id, "process lookup failed");
             fail(call, Some(id), ErrorCode::Internal, "Internal error", None);

@@ -108,6 +108,14 @@ async fn on_private_connect<A: Adapter>(socket: SocketRef<A>) {
     }
 }
 
+/// Whether a socket is signed in.
+pub fn is_authenticated<A: Adapter>(socket: &SocketRef<A>) -> bool {
+    socket
+        .extensions
+        .get::<Session>()
+        .is_some_and(|session| session.identity().is_some())
+}
+
 /// The connection gauge and cleanup, shared by every namespace.
 fn track<A: Adapter>(socket: &SocketRef<A>, state: &SharedState) {
     state.metrics.connected(socket.ns());

@@ -29,6 +29,11 @@ use crate::scheduler::{Admission, Limits, QueueMove, Scheduler, Slot};
 
 /// Raw stdout kept per process for the result's `stdout`.
 const STDOUT_CAP: usize = 1024 * 1024;
+/// Text output kept per process (status, result, record); chunks beyond it
+/// still stream to clients.
+const MAX_OUTPUT_BYTES: usize = 8 * 1024 * 1024;
+/// How long a run gets to stop at shutdown before SIGKILL.
+const SHUTDOWN_KILL_GRACE: Duration = Duration::from_millis(500);
 
 /// Something that happened to a process, in order.
 #[derive(Debug, Clone)]
@@ -179,6 +184,7 @@ struct Active {
     user_id: String,
     status: ProcessStatus,
     output: String,
+    truncated: bool,
     stop: watch::Sender<Option<StopReason>>,
 }
 
@@ -210,6 +216,13 @@ impl ClaudeRunner {
         rate_limiter: RateLimiter,
         events: mpsc::Sender<ProcessEvent>,
     ) -> Result<Self, StoreError> {
+        let mut config = config;
+        // A relative path would be resolved from each run's working directory.
+        if config.command.components().count() > 1
+            && let Ok(absolute) = std::path::absolute(&config.command)
+        {
+            config.command = absolute;
+        }
         let interrupted = store.mark_interrupted(Utc::now()).await?;
         if interrupted > 0 {
             tracing::warn!(
@@ -300,6 +313,7 @@ impl ClaudeRunner {
                 user_id: identity.user_id.clone(),
                 status: ProcessStatus::Pending,
                 output: String::new(),
+                truncated: false,
                 stop,
             },
         );
@@ -458,10 +472,31 @@ impl Inner {
         }
     }
 
+    /// Keeps a chunk in the run's output, up to [`MAX_OUTPUT_BYTES`].
     fn append_output(&self, id: &ProcessId, chunk: &str) {
         if let Some(active) = self.lock().get_mut(id) {
-            active.output.push_str(chunk);
+            let room = MAX_OUTPUT_BYTES.saturating_sub(active.output.len());
+            if chunk.len() <= room {
+                active.output.push_str(chunk);
+            } else if !active.truncated {
+                let mut end = room;
+                while !chunk.is_char_boundary(end) {
+                    end -= 1;
+                }
+                active.output.push_str(&chunk[..end]);
+                active.truncated = true;
+                tracing::warn!(process = %id, "output over {MAX_OUTPUT_BYTES} bytes; keeping the start");
+            }
         }
+    }
+
+    /// A copy of the run's output; the live record keeps serving
+    /// `claude:status` until the run is finished.
+    fn output(&self, id: &ProcessId) -> String {
+        self.lock()
+            .get(id)
+            .map(|active| active.output.clone())
+            .unwrap_or_default()
     }
 
     async fn transition(&self, id: &ProcessId, status: ProcessStatus) {
@@ -484,12 +519,9 @@ impl Inner {
         let mut outcome = Outcome::default();
         let _slot: Slot = match self.scheduler.admit(id.clone(), user_id) {
             Admission::Started(slot) => slot,
-            Admission::Queued {
-                position,
-                mut ticket,
-            } => {
+            // The scheduler has announced the position on its moves channel.
+            Admission::Queued { mut ticket, .. } => {
                 self.transition(id, ProcessStatus::Queued).await;
-                self.emit(id, ProcessEventKind::Queued { position }).await;
                 let deadline = Instant::now() + self.config.queue_timeout;
                 tokio::select! {
                     slot = ticket.slot() => match slot {
@@ -529,6 +561,7 @@ impl Inner {
         let mut result: Option<ResultLine> = None;
         let mut malformed = 0usize;
         let mut stop: Option<(ErrorCode, String)> = None;
+        let mut hung_after_result = false;
         loop {
             // After the result line the CLI should exit; it is known to hang.
             let done_deadline = if result.is_some() {
@@ -574,6 +607,7 @@ impl Inner {
                     break;
                 }
                 () = sleep_until(done_deadline) => {
+                    hung_after_result = result.is_some();
                     if result.is_none() {
                         stop = Some((ErrorCode::Timeout, format!(
                             "No output from Claude CLI for {} ms", self.config.idle_timeout.as_millis())));
@@ -591,20 +625,33 @@ impl Inner {
         }
 
         let grace = self.config.kill_grace;
-        let exit = if stop.is_some() || result.is_some() {
-            // Ask politely (the CLI records an interrupted turn on SIGINT), then insist.
-            running
-                .stop(&[Signal::SIGINT, Signal::SIGTERM], grace)
-                .await
-        } else {
-            match tokio::time::timeout(grace, running.wait()).await {
-                Ok(status) => status,
-                Err(_) => running.stop(&[Signal::SIGTERM], grace).await,
+        let exit = match &stop {
+            // At shutdown the whole drain has one grace period: be brief.
+            Some((ErrorCode::Interrupted, _)) => {
+                running
+                    .stop(&[Signal::SIGINT], grace.min(SHUTDOWN_KILL_GRACE))
+                    .await
             }
+            // Ask politely (the CLI records an interrupted turn on SIGINT), then insist.
+            Some(_) => {
+                running
+                    .stop(&[Signal::SIGINT, Signal::SIGTERM], grace)
+                    .await
+            }
+            // Output ended after the result but the CLI lingers: known to hang.
+            None if hung_after_result => running.stop(&[Signal::SIGTERM], grace).await,
+            None => match tokio::time::timeout(grace, running.wait()).await {
+                Ok(status) => status,
+                Err(_) => {
+                    running
+                        .stop(&[Signal::SIGINT, Signal::SIGTERM], grace)
+                        .await
+                }
+            },
         };
         outcome.exit_code = exit.ok().and_then(|status| status.code());
         outcome.stderr = running.stderr().await;
-        outcome.output = assembler.output().to_owned();
+        outcome.output = self.output(id);
 
         if let Some((code, message)) = stop {
             let status = match code {
@@ -672,10 +719,9 @@ impl Inner {
         outcome.completed_at = Utc::now();
         outcome.error_code = code;
         outcome.error_message.clone_from(&message);
-        if outcome.output.is_empty()
-            && let Some(active) = self.lock().get(id)
-        {
-            outcome.output.clone_from(&active.output);
+        if outcome.output.is_empty() {
+            // Runs that ended before the CLI started (queue timeout, cancel).
+            outcome.output = self.output(id);
         }
         if let Err(error) = self.store.finish_process(id, status, &outcome).await {
             tracing::error!(process = %id, %error, "cannot store the outcome");

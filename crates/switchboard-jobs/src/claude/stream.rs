@@ -186,10 +186,10 @@ fn assistant(value: &Json) -> StreamItem {
 /// Turns stream items into the text chunks a client sees, once each: with
 /// partial messages the deltas are the text and whole blocks repeat it;
 /// without them the whole blocks are the text. Separate blocks are joined
-/// by a blank line.
+/// by a blank line. It keeps no copy of the text: the caller owns that.
 #[derive(Debug, Default)]
 pub struct TextAssembler {
-    output: String,
+    has_text: bool,
     streaming: bool,
     separator_pending: bool,
 }
@@ -200,7 +200,7 @@ impl TextAssembler {
         let text = match item {
             StreamItem::TextBlockStart => {
                 self.streaming = true;
-                self.separator_pending = !self.output.is_empty();
+                self.separator_pending = self.has_text;
                 return None;
             }
             StreamItem::TextDelta(text) => {
@@ -208,7 +208,7 @@ impl TextAssembler {
                 text.as_str()
             }
             StreamItem::AssistantText { text, .. } if !self.streaming => {
-                self.separator_pending = !self.output.is_empty();
+                self.separator_pending = self.has_text;
                 text.as_str()
             }
             _ => return None,
@@ -221,13 +221,8 @@ impl TextAssembler {
             chunk.push_str("\n\n");
         }
         chunk.push_str(text);
-        self.output.push_str(&chunk);
+        self.has_text = true;
         Some(chunk)
-    }
-
-    /// All text so far.
-    pub fn output(&self) -> &str {
-        &self.output
     }
 }
 
@@ -240,18 +235,20 @@ mod tests {
 
     fn run(sample: &str) -> (String, Vec<String>, Option<ResultLine>) {
         let mut assembler = TextAssembler::default();
+        let mut output = String::new();
         let mut chunks = Vec::new();
         let mut result = None;
         for line in sample.lines() {
             let item = parse_line(line).unwrap();
             if let Some(chunk) = assembler.feed(&item) {
+                output.push_str(&chunk);
                 chunks.push(chunk);
             }
             if let StreamItem::Result(line) = item {
                 result = Some(line);
             }
         }
-        (assembler.output().to_owned(), chunks, result)
+        (output, chunks, result)
     }
 
     #[test]
