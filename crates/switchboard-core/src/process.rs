@@ -2,6 +2,19 @@
 
 use std::fmt;
 
+/// `{prefix}_` followed by 32 random hex digits: unguessable resource ids.
+pub fn random_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 16];
+    // The OS random source failing is unrecoverable for id generation;
+    // fall back to time-derived bytes rather than panic.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        bytes[..8].copy_from_slice(&nanos.to_le_bytes());
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}_{hex}")
+}
+
 /// A process id, `proc_` followed by 32 random hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProcessId(String);
@@ -9,15 +22,7 @@ pub struct ProcessId(String);
 impl ProcessId {
     /// A new random id.
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 16];
-        // The OS random source failing is unrecoverable for id generation;
-        // fall back to time-derived bytes rather than panic.
-        if getrandom::fill(&mut bytes).is_err() {
-            let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
-            bytes[..8].copy_from_slice(&nanos.to_le_bytes());
-        }
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        ProcessId(format!("proc_{hex}"))
+        ProcessId(random_id("proc"))
     }
 
     /// Wraps an id received from a client or the store.

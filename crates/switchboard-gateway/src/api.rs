@@ -15,6 +15,7 @@ use switchboard_core::{ErrorCode, Identity};
 use switchboard_jobs::claude::LookupError;
 
 use crate::hub::{self, Publish};
+use crate::notify::{self, NewNotification};
 use crate::plain_ws::Recipients;
 use crate::socket::NAMESPACES;
 use crate::state::SharedState;
@@ -29,6 +30,13 @@ pub fn routes() -> Router<SharedState> {
         .route("/agent-status", post(agent_status))
         .route("/chat-messages", post(chat_message))
         .route("/stats", get(stats))
+        .route(
+            "/notifications",
+            post(create_notification).get(list_notifications),
+        )
+        .route("/notifications/{id}/read", post(read_notification))
+        .route("/media", post(create_media))
+        .route("/media/{id}/{update}", post(update_media))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such API route") })
 }
 
@@ -52,6 +60,14 @@ impl ApiError {
     /// Fields of the wrong shape: 422.
     fn invalid(message: impl Into<String>) -> Self {
         ApiError::new(ErrorCode::InvalidPayload, message)
+    }
+
+    /// A request that conflicts with the resource's state: 409.
+    fn conflict(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::CONFLICT,
+            ..ApiError::invalid(message)
+        }
     }
 
     /// A body that is not JSON at all, or a bad query parameter: 400.
@@ -376,4 +392,212 @@ async fn stats(
         "processes": {"running": running, "queued": queued},
     }))
     .into_response())
+}
+
+fn internal(cause: &impl std::fmt::Display) -> ApiError {
+    tracing::error!(%cause, "request failed");
+    ApiError::new(ErrorCode::Internal, "Internal error")
+}
+
+/// `POST /api/v1/notifications {userId?, type, title, message, data?}`.
+async fn create_notification(
+    State(state): State<SharedState>,
+    Extension(io): Extension<SocketIo>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    backend(&state, &headers)?;
+    let new: NewNotification = body(&bytes)?;
+    if let Some(problem) = new.problem() {
+        return Err(ApiError::invalid(problem));
+    }
+    let id = notify::send_notification(&io, &state.plain_clients, &state.store, &new)
+        .await
+        .map_err(|cause| internal(&cause))?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"success": true, "id": id})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct NotificationQuery {
+    unread: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/v1/notifications?unread=true`: the caller's notifications, newest first.
+async fn list_notifications(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Query(query): Query<NotificationQuery>,
+) -> Result<Response, ApiError> {
+    let identity = caller(&state, &headers)?;
+    let unread = match query.unread.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::bad_request("unread must be true or false")),
+    };
+    let limit = match query.limit.as_deref() {
+        None => 50,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=200).contains(limit))
+            .ok_or_else(|| ApiError::bad_request("limit must be an integer from 1 to 200"))?,
+    };
+    let notifications = state
+        .store
+        .list_notifications(&identity.user_id, unread, limit)
+        .await
+        .map_err(|cause| internal(&cause))?;
+    let views: Vec<_> = notifications
+        .iter()
+        .map(notify::notification_view)
+        .collect();
+    Ok(axum::Json(json!({"notifications": views})).into_response())
+}
+
+/// `POST /api/v1/notifications/{id}/read`.
+async fn read_notification(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let identity = caller(&state, &headers)?;
+    let notification = state
+        .store
+        .mark_notification_read(&identity.user_id, &id)
+        .await
+        .map_err(|cause| internal(&cause))?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "Notification not found"))?;
+    Ok(axum::Json(
+        json!({"success": true, "notification": notify::notification_view(&notification)}),
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewMedia {
+    user_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    metadata: Option<serde_json::Map<String, Json>>,
+}
+
+/// `POST /api/v1/media {userId, type, metadata?}` -> `{mediaId}`.
+async fn create_media(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    backend(&state, &headers)?;
+    let new: NewMedia = body(&bytes)?;
+    if new.user_id.is_empty() || new.kind.is_empty() {
+        return Err(ApiError::invalid("userId and type must not be empty"));
+    }
+    let id = switchboard_core::process::random_id("media");
+    let metadata = new.metadata.map(|m| Json::Object(m).to_string());
+    state
+        .store
+        .insert_media(&id, &new.user_id, &new.kind, metadata.as_deref())
+        .await
+        .map_err(|cause| internal(&cause))?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"success": true, "mediaId": id})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MediaProgress {
+    progress: f64,
+    stage: String,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MediaComplete {
+    url: String,
+    thumbnail_url: Option<String>,
+    metadata: Option<serde_json::Map<String, Json>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MediaFailed {
+    error: String,
+    code: Option<String>,
+}
+
+/// `POST /api/v1/media/{id}/progress|complete|error`.
+async fn update_media(
+    State(state): State<SharedState>,
+    Extension(io): Extension<SocketIo>,
+    headers: HeaderMap,
+    Path((id, update)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    use switchboard_store::MediaUpdate;
+    backend(&state, &headers)?;
+    let update = match update.as_str() {
+        "progress" => {
+            let progress: MediaProgress = body(&bytes)?;
+            if !(0.0..=100.0).contains(&progress.progress) {
+                return Err(ApiError::invalid("progress must be between 0 and 100"));
+            }
+            MediaUpdate::Progress {
+                progress: progress.progress,
+                stage: progress.stage,
+                message: progress.message,
+            }
+        }
+        "complete" => {
+            let complete: MediaComplete = body(&bytes)?;
+            if complete.url.is_empty() {
+                return Err(ApiError::invalid("url must not be empty"));
+            }
+            MediaUpdate::Complete {
+                url: complete.url,
+                thumbnail_url: complete.thumbnail_url,
+                metadata: complete.metadata.map(|m| Json::Object(m).to_string()),
+            }
+        }
+        "error" => {
+            let failed: MediaFailed = body(&bytes)?;
+            MediaUpdate::Failed {
+                error: failed.error,
+                code: failed.code,
+            }
+        }
+        _ => return Err(ApiError::new(ErrorCode::NotFound, "No such API route")),
+    };
+    let before = state
+        .store
+        .get_media(&id)
+        .await
+        .map_err(|cause| internal(&cause))?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "Media not found"))?;
+    if before.status.is_final() {
+        return Err(ApiError::conflict(format!(
+            "Media already finished ({})",
+            before.status.as_str()
+        )));
+    }
+    let media = state
+        .store
+        .update_media(&id, &update)
+        .await
+        .map_err(|cause| internal(&cause))?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "Media not found"))?;
+    notify::announce_media(&io, &media).await;
+    Ok(
+        axum::Json(json!({"success": true, "mediaId": id, "status": media.status.as_str()}))
+            .into_response(),
+    )
 }

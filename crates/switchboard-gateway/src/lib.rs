@@ -11,6 +11,7 @@ mod api;
 mod http;
 mod hub;
 mod metrics;
+mod notify;
 mod plain_ws;
 mod relay;
 mod socket;
@@ -40,6 +41,7 @@ pub struct App {
     router: Router,
     io: SocketIo<LocalAdapter>,
     state: SharedState,
+    relay: tokio::task::JoinHandle<()>,
 }
 
 impl App {
@@ -77,7 +79,7 @@ impl App {
             .with_state(state.clone())
             .build_layer();
         socket::register(&io, &state);
-        relay::spawn(io.clone(), process_events);
+        let relay = relay::spawn(io.clone(), process_events);
 
         let router = Router::new()
             .merge(http::routes())
@@ -86,7 +88,12 @@ impl App {
             .with_state(state.clone())
             .layer(layer)
             .layer(cors(&state.config.server.cors_origins));
-        Ok(App { router, io, state })
+        Ok(App {
+            router,
+            io,
+            state,
+            relay,
+        })
     }
 
     /// The node's shared state (metrics, store, configuration).
@@ -118,6 +125,9 @@ impl App {
         self.state.start_draining();
         // Running work first: its final events still reach connected clients.
         self.state.claude.shutdown(grace).await;
+        if tokio::time::timeout(grace, self.relay).await.is_err() {
+            tracing::warn!("process events still unsent after the grace period");
+        }
         // Send every Socket.IO client a server disconnect (so it does not
         // reconnect-loop against a closing node), then close the transports,
         // which also ends the upgraded websocket connections.

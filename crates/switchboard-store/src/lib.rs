@@ -4,8 +4,12 @@
 //! The embedded default is one SQLite file under the data directory, opened
 //! in WAL mode and migrated on open.
 
+mod media;
+mod notifications;
 mod processes;
 
+pub use media::{Media, MediaStatus, MediaUpdate};
+pub use notifications::Notification;
 pub use processes::{NewProcess, Outcome, ProcessRecord};
 
 use std::str::FromStr;
@@ -100,6 +104,12 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Parses a stored RFC 3339 timestamp.
+fn time(text: Option<String>) -> Option<chrono::DateTime<chrono::Utc>> {
+    text.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 #[cfg(test)]

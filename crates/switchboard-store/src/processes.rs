@@ -252,11 +252,6 @@ impl Store {
     }
 }
 
-fn time(text: Option<String>) -> Option<DateTime<Utc>> {
-    text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-        .map(|t| t.with_timezone(&Utc))
-}
-
 fn record(row: &SqliteRow) -> Result<ProcessRecord, StoreError> {
     let status_text: String = row.try_get("status")?;
     let status = ProcessStatus::parse(&status_text)
@@ -270,9 +265,9 @@ fn record(row: &SqliteRow) -> Result<ProcessRecord, StoreError> {
         max_tokens: to_u64(row.try_get("max_tokens")?),
         working_directory: row.try_get("working_directory")?,
         timeout_ms: to_u64(row.try_get("timeout_ms")?).unwrap_or_default(),
-        created_at: time(row.try_get("created_at")?).unwrap_or_default(),
+        created_at: crate::time(row.try_get("created_at")?).unwrap_or_default(),
     };
-    let completed_at = time(row.try_get("completed_at")?);
+    let completed_at = crate::time(row.try_get("completed_at")?);
     let outcome = match completed_at {
         Some(completed_at) if status.is_final() => Some(Outcome {
             output: row.try_get("output")?,
@@ -292,7 +287,7 @@ fn record(row: &SqliteRow) -> Result<ProcessRecord, StoreError> {
             stop_reason: row.try_get("stop_reason")?,
             input_tokens: to_u64(row.try_get("input_tokens")?),
             output_tokens: to_u64(row.try_get("output_tokens")?),
-            started_at: time(row.try_get("started_at")?),
+            started_at: crate::time(row.try_get("started_at")?),
             completed_at,
         }),
         _ => None,

@@ -10,6 +10,7 @@ mod claude;
 mod guard;
 mod handshake;
 mod liveness;
+mod media;
 mod rooms;
 mod session;
 
@@ -76,6 +77,10 @@ async fn admit_private<A: Adapter>(
     State(state): State<SharedState>,
 ) -> Result<(), handshake::AuthenticationError> {
     handshake::admit(&socket, auth.ok().as_ref(), &state, false)?;
+    if socket.ns() == "/media" {
+        socket.on("subscribeMedia", media::subscribe::<A>);
+        socket.on("unsubscribeMedia", media::unsubscribe::<A>);
+    }
     socket.on_fallback(guard::unknown_event::<A>);
     track(&socket, &state);
     Ok(())
@@ -99,12 +104,28 @@ async fn on_default_connect<A: Adapter>(socket: SocketRef<A>) {
     }
 }
 
-/// A private namespace connected: `authenticated`.
-async fn on_private_connect<A: Adapter>(socket: SocketRef<A>) {
+/// A private namespace connected: `authenticated`; on `/notifications`,
+/// what arrived while the user was offline.
+async fn on_private_connect<A: Adapter>(socket: SocketRef<A>, State(state): State<SharedState>) {
     let session = Session::of(&socket);
     let _turn = session.turn(CONNECT_TICKET).await;
-    if let Some(identity) = session.identity() {
-        account::sign_in(&socket, &session, identity, OnExpiry::Disconnect);
+    let Some(identity) = session.identity() else {
+        return;
+    };
+    account::sign_in(&socket, &session, identity.clone(), OnExpiry::Disconnect);
+    if socket.ns() == "/notifications" {
+        match state.store.take_undelivered(&identity.user_id).await {
+            Ok(pending) => {
+                for notification in &pending {
+                    emit(
+                        &socket,
+                        "notification",
+                        &crate::notify::notification_payload(notification),
+                    );
+                }
+            }
+            Err(error) => tracing::error!(%error, "cannot load undelivered notifications"),
+        }
     }
 }
 

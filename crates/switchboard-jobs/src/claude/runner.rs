@@ -200,7 +200,8 @@ struct Inner {
     store: Store,
     scheduler: Scheduler,
     rate_limiter: RateLimiter,
-    events: mpsc::Sender<ProcessEvent>,
+    /// Taken at the end of shutdown, so the listener sees the stream end.
+    events: Mutex<Option<mpsc::Sender<ProcessEvent>>>,
     active: Mutex<HashMap<ProcessId, Active>>,
     shutting_down: AtomicBool,
     /// Runs that have not finished yet (pending, queued or running).
@@ -244,7 +245,7 @@ impl ClaudeRunner {
                 store,
                 scheduler,
                 rate_limiter,
-                events,
+                events: Mutex::new(Some(events)),
                 active: Mutex::new(HashMap::new()),
                 shutting_down: AtomicBool::new(false),
                 unfinished: watch::Sender::new(0),
@@ -436,8 +437,8 @@ impl ClaudeRunner {
     }
 
     /// Refuses new runs, stops the active ones (their process groups get
-    /// SIGINT, SIGTERM, then SIGKILL) and waits for them to be recorded,
-    /// at most `grace`.
+    /// SIGINT, then SIGKILL) and waits for them to be recorded, at most
+    /// `grace`; then closes the event stream.
     pub async fn shutdown(&self, grace: Duration) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
         for active in self.inner.lock().values() {
@@ -448,6 +449,12 @@ impl ClaudeRunner {
         if drained.is_err() {
             tracing::warn!("claude processes still active after the grace period");
         }
+        // Every final event has been queued: end the stream for the listener.
+        self.inner
+            .events
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
     }
 }
 
@@ -467,7 +474,13 @@ impl Inner {
             id: id.clone(),
             kind,
         };
-        if self.events.send(event).await.is_err() {
+        let events = self
+            .events
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let Some(events) = events else { return };
+        if events.send(event).await.is_err() {
             tracing::debug!(process = %id, "no listener for process events");
         }
     }

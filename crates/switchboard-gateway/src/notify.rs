@@ -1,0 +1,176 @@
+//! Notifications and media (SPEC §7): what backends report over HTTP,
+//! stored, and delivered to `/notifications`, `/media` and `/ws` clients.
+
+use chrono::Utc;
+use serde_json::{Value as Json, json};
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use switchboard_core::process::random_id;
+use switchboard_core::room::RoomName;
+use switchboard_store::{Media, MediaStatus, Notification, Store, StoreError};
+
+use crate::plain_ws::{self, PlainClients, Recipients};
+use crate::wire;
+
+/// Notification types (seed 001), also the `/ws` `level`.
+pub const NOTIFICATION_TYPES: [&str; 4] = ["info", "success", "warning", "error"];
+
+/// The `notification` event payload.
+pub fn notification_payload(notification: &Notification) -> Json {
+    let mut payload = json!({
+        "id": notification.id,
+        "type": notification.kind,
+        "title": notification.title,
+        "message": notification.message,
+        "timestamp": wire::iso(notification.created_at),
+    });
+    if let Some(data) = notification
+        .data
+        .as_deref()
+        .and_then(|d| serde_json::from_str::<Json>(d).ok())
+    {
+        payload["data"] = data;
+    }
+    payload
+}
+
+/// A notification as listed over HTTP: the event payload plus `read`.
+pub fn notification_view(notification: &Notification) -> Json {
+    let mut view = notification_payload(notification);
+    view["read"] = json!(notification.read_at.is_some());
+    view
+}
+
+/// A notification a backend sends.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewNotification {
+    /// The recipient; everyone when absent.
+    pub user_id: Option<String>,
+    /// One of [`NOTIFICATION_TYPES`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub message: String,
+    /// Extra data.
+    pub data: Option<Json>,
+}
+
+impl NewNotification {
+    /// Why the notification is refused, if it is.
+    pub fn problem(&self) -> Option<&'static str> {
+        if !NOTIFICATION_TYPES.contains(&self.kind.as_str()) {
+            return Some("type must be one of info, success, warning, error");
+        }
+        if self.user_id.as_deref() == Some("") {
+            return Some("userId must not be empty");
+        }
+        if self.title.is_empty() && self.message.is_empty() {
+            return Some("title or message is required");
+        }
+        None
+    }
+}
+
+/// Sends a new notification: to one user (stored; kept undelivered while
+/// they have no `/notifications` socket) or to everyone (live only).
+pub async fn send_notification<A: Adapter>(
+    io: &SocketIo<A>,
+    plain: &PlainClients,
+    store: &Store,
+    new: &NewNotification,
+) -> Result<String, StoreError> {
+    let user_id = new.user_id.as_deref();
+    let (kind, message) = (new.kind.as_str(), new.message.as_str());
+    let notification = Notification {
+        id: random_id("ntf"),
+        user_id: user_id.unwrap_or_default().to_owned(),
+        kind: kind.to_owned(),
+        title: new.title.clone(),
+        message: message.to_owned(),
+        data: new.data.as_ref().map(Json::to_string),
+        created_at: Utc::now(),
+        read_at: None,
+    };
+    let payload = notification_payload(&notification);
+    let plain_text =
+        plain_ws::encode_json("notification", &json!({"level": kind, "message": message}));
+    let Some(namespace) = io.of("/notifications") else {
+        return Ok(notification.id);
+    };
+    match user_id {
+        Some(user) => {
+            let room = RoomName::of_user(user);
+            let online = !namespace.clone().to(room.clone()).sockets().is_empty();
+            store.insert_notification(&notification, online).await?;
+            if online {
+                emit(namespace.to(room), "notification", &payload).await;
+            }
+            plain.deliver(&Recipients::User(user.to_owned()), &plain_text, None);
+        }
+        None => {
+            emit(namespace, "notification", &payload).await;
+            plain.deliver(&Recipients::Public, &plain_text, None);
+        }
+    }
+    Ok(notification.id)
+}
+
+/// The `mediaProgress` / `mediaComplete` / `mediaError` event for an item's state.
+pub fn media_event(media: &Media) -> (&'static str, Json) {
+    let metadata = media
+        .metadata
+        .as_deref()
+        .and_then(|m| serde_json::from_str::<Json>(m).ok());
+    match media.status {
+        MediaStatus::Complete => {
+            let mut payload = json!({"mediaId": media.id, "url": media.url});
+            if let Some(thumbnail) = &media.thumbnail_url {
+                payload["thumbnailUrl"] = json!(thumbnail);
+            }
+            if let Some(metadata) = metadata {
+                payload["metadata"] = metadata;
+            }
+            ("mediaComplete", payload)
+        }
+        MediaStatus::Failed => {
+            let mut payload = json!({"mediaId": media.id, "error": media.error});
+            if let Some(code) = &media.error_code {
+                payload["code"] = json!(code);
+            }
+            ("mediaError", payload)
+        }
+        MediaStatus::Pending | MediaStatus::Processing => {
+            let mut payload = json!({
+                "mediaId": media.id,
+                "progress": media.progress,
+                "stage": media.stage.clone().unwrap_or_else(|| "pending".into()),
+            });
+            if let Some(message) = &media.message {
+                payload["message"] = json!(message);
+            }
+            ("mediaProgress", payload)
+        }
+    }
+}
+
+/// Announces an item's new state to its subscribers on `/media`.
+pub async fn announce_media<A: Adapter>(io: &SocketIo<A>, media: &Media) {
+    let Some(namespace) = io.of("/media") else {
+        return;
+    };
+    let (event, payload) = media_event(media);
+    emit(namespace.to(format!("media:{}", media.id)), event, &payload).await;
+}
+
+async fn emit<A: Adapter>(
+    operators: socketioxide::operators::BroadcastOperators<A>,
+    event: &'static str,
+    payload: &Json,
+) {
+    if let Err(error) = operators.emit(event, payload).await {
+        tracing::warn!(event, %error, "broadcast failed");
+    }
+}

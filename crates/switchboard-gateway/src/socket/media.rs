@@ -1,0 +1,77 @@
+//! `/media`: `subscribeMedia` / `unsubscribeMedia` for an item's owner or an
+//! admin; a late subscriber to a finished item hears its outcome at once.
+
+use serde_json::json;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, SocketRef, State};
+use switchboard_core::ErrorCode;
+
+use super::args::Args;
+use super::call::Call;
+use crate::notify;
+use crate::state::SharedState;
+
+/// `subscribeMedia(id)` -> `{success, mediaId}`.
+pub async fn subscribe<A: Adapter>(
+    socket: SocketRef<A>,
+    ack: AckSender<A>,
+    State(state): State<SharedState>,
+    args: Args,
+) {
+    let Some(call) = Call::begin("subscribeMedia", socket, ack, state, &args).await else {
+        return;
+    };
+    let Some(identity) = call.session.identity() else {
+        return call.fail(ErrorCode::Unauthorized, "Authentication required");
+    };
+    let id = match args.string_or_field("mediaId") {
+        Ok(Some(id)) if !id.is_empty() => id.to_owned(),
+        _ => {
+            return call.fail(
+                ErrorCode::InvalidPayload,
+                "mediaId must be a non-empty string",
+            );
+        }
+    };
+    let media = match call.state.store.get_media(&id).await {
+        Ok(Some(media)) => media,
+        Ok(None) => return call.fail(ErrorCode::NotFound, "Media not found"),
+        Err(error) => {
+            tracing::error!(%error, media = %id, "media lookup failed");
+            return call.fail(ErrorCode::Internal, "Internal error");
+        }
+    };
+    if media.user_id != identity.user_id && !identity.is_admin() {
+        return call.fail(ErrorCode::Forbidden, "Access denied");
+    }
+    call.socket.join(format!("media:{id}"));
+    let late = media.status.is_final().then(|| notify::media_event(&media));
+    let socket = call.socket.clone();
+    call.ack(&json!({"success": true, "mediaId": id}));
+    if let Some((event, payload)) = late {
+        super::call::emit(&socket, event, &payload);
+    }
+}
+
+/// `unsubscribeMedia(id)` -> `{success, mediaId}`.
+pub async fn unsubscribe<A: Adapter>(
+    socket: SocketRef<A>,
+    ack: AckSender<A>,
+    State(state): State<SharedState>,
+    args: Args,
+) {
+    let Some(call) = Call::begin("unsubscribeMedia", socket, ack, state, &args).await else {
+        return;
+    };
+    let id = match args.string_or_field("mediaId") {
+        Ok(Some(id)) if !id.is_empty() => id.to_owned(),
+        _ => {
+            return call.fail(
+                ErrorCode::InvalidPayload,
+                "mediaId must be a non-empty string",
+            );
+        }
+    };
+    call.socket.leave(format!("media:{id}"));
+    call.ack(&json!({"success": true, "mediaId": id}));
+}
