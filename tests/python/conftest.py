@@ -36,13 +36,14 @@ def token_for(sub: str, ttl: int = 3600, **extra) -> str:
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, extra_env=None):
         self.data_dir = tempfile.mkdtemp(prefix="switchboard-py-")
         env = {
             "PATH": os.environ["PATH"],
             "RUST_LOG": "info",
             "SWITCHBOARD_DATA_DIR": self.data_dir,
             "SWITCHBOARD_JWT_SECRET": SECRET,
+            **(extra_env or {}),
         }
         self.process = subprocess.Popen(
             [BIN, "serve", "--port", "0"],

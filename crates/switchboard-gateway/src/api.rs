@@ -13,6 +13,7 @@ use serde_json::{Value as Json, json};
 use socketioxide::SocketIo;
 use switchboard_core::{ErrorCode, Identity};
 use switchboard_jobs::claude::LookupError;
+use utoipa::ToSchema;
 
 use crate::hub::{self, Publish};
 use crate::notify::{self, NewNotification};
@@ -20,6 +21,8 @@ use crate::plain_ws::Recipients;
 use crate::socket::NAMESPACES;
 use crate::state::SharedState;
 use crate::wire;
+use switchboard_store::MediaUpdate;
+use utoipa::OpenApi;
 
 /// The API routes.
 pub fn routes() -> Router<SharedState> {
@@ -36,7 +39,10 @@ pub fn routes() -> Router<SharedState> {
         )
         .route("/notifications/{id}/read", post(read_notification))
         .route("/media", post(create_media))
-        .route("/media/{id}/{update}", post(update_media))
+        .route("/media/{id}/progress", post(media_progress))
+        .route("/media/{id}/complete", post(media_complete))
+        .route("/media/{id}/error", post(media_error))
+        .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such API route") })
 }
 
@@ -98,6 +104,23 @@ fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
+/// The body of every API error.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only describes the JSON that `ApiError` writes
+pub struct ErrorResponse {
+    error: ErrorDetail,
+}
+
+/// `{code, message}` of an API error.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only describes the JSON that `ApiError` writes
+pub struct ErrorDetail {
+    /// One of the codes in the product spec (e.g. `INVALID_PAYLOAD`).
+    code: String,
+    /// A human-readable reason.
+    message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message}});
@@ -138,6 +161,8 @@ fn caller(state: &SharedState, headers: &HeaderMap) -> Result<Identity, ApiError
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/processes/{id}", tag = "processes", params(("id" = String, Path, description = "Process id")), security(("bearer" = [])),
+    responses((status = 200, description = "The stored process", body = Object), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse), (status = 404, description = "Unknown process", body = ErrorResponse)))]
 /// `GET /api/v1/processes/{id}`: the stored process, for its owner.
 async fn get_process(
     State(state): State<SharedState>,
@@ -154,6 +179,8 @@ struct ListQuery {
     limit: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/processes", tag = "processes", params(("limit" = Option<u32>, Query, description = "1..=100, default 20")), security(("bearer" = [])),
+    responses((status = 200, description = "The caller's newest processes", body = Object), (status = 400, description = "Bad limit", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse)))]
 /// `GET /api/v1/processes?limit=N`: the caller's newest processes (1..=100, default 20).
 async fn list_processes(
     State(state): State<SharedState>,
@@ -229,7 +256,7 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     serde_json::from_value(value).map_err(|error| ApiError::invalid(error.to_string()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PublishBody {
     namespace: String,
@@ -237,9 +264,12 @@ struct PublishBody {
     user_id: Option<String>,
     event: String,
     #[serde(default)]
+    #[schema(value_type = Object)]
     data: Json,
 }
 
+#[utoipa::path(post, path = "/api/v1/publish", tag = "publish", request_body = PublishBody, security(("bearer" = [])),
+    responses((status = 200, description = "Published", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse), (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
 /// `POST /api/v1/publish {namespace, room? | userId?, event, data}`.
 async fn publish(
     State(state): State<SharedState>,
@@ -261,7 +291,7 @@ async fn publish(
     Ok(axum::Json(json!({"success": true, "plainClients": plain})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AgentStatus {
     agent_name: String,
@@ -270,7 +300,7 @@ struct AgentStatus {
     progress: Option<f64>,
 }
 
-#[derive(Deserialize, serde::Serialize)]
+#[derive(Deserialize, serde::Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum AgentState {
     Idle,
@@ -278,6 +308,8 @@ enum AgentState {
     Stopped,
 }
 
+#[utoipa::path(post, path = "/api/v1/agent-status", tag = "publish", request_body = AgentStatus, security(("bearer" = [])),
+    responses((status = 200, description = "Delivered", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse), (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
 /// `POST /api/v1/agent-status`: seed 003's `agent_status` to authenticated `/ws` clients.
 async fn agent_status(
     State(state): State<SharedState>,
@@ -302,7 +334,7 @@ async fn agent_status(
     Ok(axum::Json(json!({"success": true, "plainClients": delivered})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ChatMessage {
     conversation_id: String,
@@ -312,6 +344,8 @@ struct ChatMessage {
     timestamp: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/chat-messages", tag = "publish", request_body = ChatMessage, security(("bearer" = [])),
+    responses((status = 200, description = "Delivered", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse), (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
 /// `POST /api/v1/chat-messages`: seed 003's `chat_message` to authenticated `/ws` clients.
 async fn chat_message(
     State(state): State<SharedState>,
@@ -350,6 +384,8 @@ fn deliver_plain(state: &SharedState, kind: &str, data: &Json) -> usize {
         .deliver(&Recipients::Authenticated, &text, None)
 }
 
+#[utoipa::path(get, path = "/api/v1/stats", tag = "operations", security(("bearer" = [])),
+    responses((status = 200, description = "Counts of this node", body = Object), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
 /// `GET /api/v1/stats`: connections, rooms and processes of this node.
 async fn stats(
     State(state): State<SharedState>,
@@ -399,6 +435,8 @@ fn internal(cause: &impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::Internal, "Internal error")
 }
 
+#[utoipa::path(post, path = "/api/v1/notifications", tag = "notifications", request_body = NewNotification, security(("bearer" = [])),
+    responses((status = 201, description = "Sent", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse), (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
 /// `POST /api/v1/notifications {userId?, type, title, message, data?}`.
 async fn create_notification(
     State(state): State<SharedState>,
@@ -427,6 +465,8 @@ struct NotificationQuery {
     limit: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(("unread" = Option<bool>, Query, description = "Only unread ones"), ("limit" = Option<u32>, Query, description = "1..=200, default 50")), security(("bearer" = [])),
+    responses((status = 200, description = "The caller's notifications", body = Object), (status = 400, description = "Bad query", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse)))]
 /// `GET /api/v1/notifications?unread=true`: the caller's notifications, newest first.
 async fn list_notifications(
     State(state): State<SharedState>,
@@ -459,6 +499,8 @@ async fn list_notifications(
     Ok(axum::Json(json!({"notifications": views})).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", params(("id" = String, Path, description = "Notification id")), security(("bearer" = [])),
+    responses((status = 200, description = "Marked read", body = Object), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 404, description = "Not the caller's", body = ErrorResponse)))]
 /// `POST /api/v1/notifications/{id}/read`.
 async fn read_notification(
     State(state): State<SharedState>,
@@ -478,15 +520,18 @@ async fn read_notification(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewMedia {
     user_id: String,
     #[serde(rename = "type")]
     kind: String,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Map<String, Json>>,
 }
 
+#[utoipa::path(post, path = "/api/v1/media", tag = "media", request_body = NewMedia, security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse), (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
 /// `POST /api/v1/media {userId, type, metadata?}` -> `{mediaId}`.
 async fn create_media(
     State(state): State<SharedState>,
@@ -512,7 +557,7 @@ async fn create_media(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct MediaProgress {
     progress: f64,
@@ -520,66 +565,106 @@ struct MediaProgress {
     message: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct MediaComplete {
     url: String,
     thumbnail_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Map<String, Json>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct MediaFailed {
     error: String,
     code: Option<String>,
 }
 
-/// `POST /api/v1/media/{id}/progress|complete|error`.
-async fn update_media(
+/// `POST /api/v1/media/{id}/progress {progress, stage, message?}`.
+#[utoipa::path(post, path = "/api/v1/media/{id}/progress", tag = "media", request_body = MediaProgress,
+    params(("id" = String, Path, description = "Media id")), security(("bearer" = [])),
+    responses((status = 200, description = "Announced", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse),
+        (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse),
+        (status = 404, description = "Unknown media", body = ErrorResponse), (status = 409, description = "Already finished", body = ErrorResponse)))]
+async fn media_progress(
     State(state): State<SharedState>,
     Extension(io): Extension<SocketIo>,
     headers: HeaderMap,
-    Path((id, update)): Path<(String, String)>,
+    Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    use switchboard_store::MediaUpdate;
     backend(&state, &headers)?;
-    let update = match update.as_str() {
-        "progress" => {
-            let progress: MediaProgress = body(&bytes)?;
-            if !(0.0..=100.0).contains(&progress.progress) {
-                return Err(ApiError::invalid("progress must be between 0 and 100"));
-            }
-            MediaUpdate::Progress {
-                progress: progress.progress,
-                stage: progress.stage,
-                message: progress.message,
-            }
-        }
-        "complete" => {
-            let complete: MediaComplete = body(&bytes)?;
-            if complete.url.is_empty() {
-                return Err(ApiError::invalid("url must not be empty"));
-            }
-            MediaUpdate::Complete {
-                url: complete.url,
-                thumbnail_url: complete.thumbnail_url,
-                metadata: complete.metadata.map(|m| Json::Object(m).to_string()),
-            }
-        }
-        "error" => {
-            let failed: MediaFailed = body(&bytes)?;
-            MediaUpdate::Failed {
-                error: failed.error,
-                code: failed.code,
-            }
-        }
-        _ => return Err(ApiError::new(ErrorCode::NotFound, "No such API route")),
+    let progress: MediaProgress = body(&bytes)?;
+    if !(0.0..=100.0).contains(&progress.progress) {
+        return Err(ApiError::invalid("progress must be between 0 and 100"));
+    }
+    let update = MediaUpdate::Progress {
+        progress: progress.progress,
+        stage: progress.stage,
+        message: progress.message,
     };
+    apply_media_update(&state, &io, &id, &update).await
+}
+
+/// `POST /api/v1/media/{id}/complete {url, thumbnailUrl?, metadata?}`.
+#[utoipa::path(post, path = "/api/v1/media/{id}/complete", tag = "media", request_body = MediaComplete,
+    params(("id" = String, Path, description = "Media id")), security(("bearer" = [])),
+    responses((status = 200, description = "Announced", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse),
+        (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse),
+        (status = 404, description = "Unknown media", body = ErrorResponse), (status = 409, description = "Already finished", body = ErrorResponse)))]
+async fn media_complete(
+    State(state): State<SharedState>,
+    Extension(io): Extension<SocketIo>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    backend(&state, &headers)?;
+    let complete: MediaComplete = body(&bytes)?;
+    if complete.url.is_empty() {
+        return Err(ApiError::invalid("url must not be empty"));
+    }
+    let update = MediaUpdate::Complete {
+        url: complete.url,
+        thumbnail_url: complete.thumbnail_url,
+        metadata: complete.metadata.map(|m| Json::Object(m).to_string()),
+    };
+    apply_media_update(&state, &io, &id, &update).await
+}
+
+/// `POST /api/v1/media/{id}/error {error, code?}`.
+#[utoipa::path(post, path = "/api/v1/media/{id}/error", tag = "media", request_body = MediaFailed,
+    params(("id" = String, Path, description = "Media id")), security(("bearer" = [])),
+    responses((status = 200, description = "Announced", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse),
+        (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse),
+        (status = 404, description = "Unknown media", body = ErrorResponse), (status = 409, description = "Already finished", body = ErrorResponse)))]
+async fn media_error(
+    State(state): State<SharedState>,
+    Extension(io): Extension<SocketIo>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    backend(&state, &headers)?;
+    let failed: MediaFailed = body(&bytes)?;
+    let update = MediaUpdate::Failed {
+        error: failed.error,
+        code: failed.code,
+    };
+    apply_media_update(&state, &io, &id, &update).await
+}
+
+/// Applies an update to an unfinished item and tells its subscribers.
+async fn apply_media_update(
+    state: &SharedState,
+    io: &SocketIo,
+    id: &str,
+    update: &MediaUpdate,
+) -> Result<Response, ApiError> {
     let before = state
         .store
-        .get_media(&id)
+        .get_media(id)
         .await
         .map_err(|cause| internal(&cause))?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "Media not found"))?;
@@ -591,13 +676,46 @@ async fn update_media(
     }
     let media = state
         .store
-        .update_media(&id, &update)
+        .update_media(id, update)
         .await
         .map_err(|cause| internal(&cause))?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "Media not found"))?;
-    notify::announce_media(&io, &media).await;
+    notify::announce_media(io, &media).await;
     Ok(
         axum::Json(json!({"success": true, "mediaId": id, "status": media.status.as_str()}))
             .into_response(),
     )
+}
+
+/// `GET /api/v1/openapi.json`: this API, described from the handlers above.
+async fn openapi() -> Response {
+    axum::Json(ApiDoc::openapi()).into_response()
+}
+
+/// The OpenAPI document: every route of this module.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Switchboard API", description = "HTTP API of Switchboard for users and backends."),
+    paths(
+        get_process, list_processes, publish, agent_status, chat_message, stats,
+        create_notification, list_notifications, read_notification,
+        create_media, media_progress, media_complete, media_error
+    ),
+    components(schemas(ErrorResponse, ErrorDetail)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+/// Declares the `bearer` scheme the paths refer to: an API key or a JWT.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
 }

@@ -42,7 +42,7 @@ pub fn notification_view(notification: &Notification) -> Json {
 }
 
 /// A notification a backend sends.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewNotification {
     /// The recipient; everyone when absent.
@@ -55,6 +55,7 @@ pub struct NewNotification {
     /// Body.
     pub message: String,
     /// Extra data.
+    #[schema(value_type = Option<Object>)]
     pub data: Option<Json>,
 }
 
