@@ -99,7 +99,8 @@ describe('/ws', () => {
     const anonymous = await plain(server, null);
     const mover = await plain(server, tokenFor('amy'));
     mover.send({ type: 'user_presence', data: 'busy' });
-    const seen = await watcher.next('user_presence');
+    await eventually(() => watcher.messages.some((m) => m.type === 'user_presence' && m.data.userId === 'amy'));
+    const seen = watcher.messages.find((m) => m.type === 'user_presence' && m.data.userId === 'amy');
     assert.deepEqual(seen.data, { userId: 'amy', status: 'busy' });
     const from = watcher.messages.length;
     mover.ws.close();
@@ -235,6 +236,31 @@ describe('publishing', () => {
     const missing = await fetch(`${server.url}/api/v1/nothing-here`);
     assert.equal(missing.status, 404);
     assert.equal((await missing.json()).error.code, 'NOT_FOUND');
+  });
+
+  test('a client that stops reading is disconnected; others are unaffected', async () => {
+    const slow = await plain(server, tokenFor('sly'));
+    const healthy = await plain(server, tokenFor('sly'));
+    const plainConnections = async () => {
+      const response = await fetch(`${server.url}/api/v1/stats`, { headers: { Authorization: `Bearer ${API_KEY}` } });
+      return (await response.json()).connections.namespaces['/ws'].connections;
+    };
+    const before = await plainConnections();
+    slow.ws._socket.pause(); // stop reading from the TCP socket
+    const chunk = 'q'.repeat(32 * 1024);
+    let sent = 0;
+    for (; sent < 1500; sent += 1) {
+      await post(server, '/publish', { namespace: '/ws', userId: 'sly', event: 'flood', data: { sent, chunk } });
+      if (sent % 25 === 24 && (await plainConnections()) === before - 1) break;
+    }
+    assert.ok(sent < 1500, 'the slow client was disconnected');
+    await eventually(() => healthy.messages.filter((m) => m.type === 'flood').length === sent + 1, 20000);
+    healthy.send({ type: 'ping' });
+    await healthy.next('pong', healthy.messages.length);
+    const closed = once(slow.ws, 'close', 10000);
+    slow.ws._socket.resume();
+    await closed;
+    healthy.ws.close();
   });
 
   test('stats count connections, rooms and processes', async () => {
