@@ -19,7 +19,7 @@ async function freePort() {
 }
 
 test('two nodes share the Redis rate limit: the 11th execute in the window is refused', async () => {
-  const env = { SWITCHBOARD_REDIS_URL: 'redis://127.0.0.1:6379' };
+  const env = { SWITCHBOARD_REDIS_URL: 'redis://127.0.0.1:6379', SWITCHBOARD_REDIS_PREFIX: `test-${randomUUID()}` };
   const [one, two] = await Promise.all([claudeServer(env), claudeServer(env)]);
   try {
     const sub = `rl-${randomUUID()}`;
@@ -49,7 +49,7 @@ test('with Redis stopped the limit fails open, logged and counted', async () => 
       const probe = connect(port, '127.0.0.1', () => { probe.end(); resolve(true); });
       probe.on('error', () => resolve(false));
     }));
-    const server = await claudeServer({ SWITCHBOARD_REDIS_URL: `redis://127.0.0.1:${port}`, SWITCHBOARD_CLAUDE_RATE_LIMIT: '2' });
+    const server = await claudeServer({ SWITCHBOARD_REDIS_URL: `redis://127.0.0.1:${port}`, SWITCHBOARD_REDIS_PREFIX: `test-${randomUUID()}`, SWITCHBOARD_CLAUDE_RATE_LIMIT: '2' });
     try {
       const sub = `fo-${randomUUID()}`;
       const { socket } = await user(server, sub);

@@ -83,8 +83,12 @@ pub struct ClaudeConfig {
 /// Services shared by the nodes of a cluster.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterConfig {
-    /// Redis URL; enables Redis-backed rate limits.
+    /// Redis URL; turns on the Redis Socket.IO adapter (cross-node
+    /// broadcast) and Redis-backed rate limits.
     pub redis_url: Option<String>,
+    /// Prefix of the adapter's Redis channels (default `switchboard`);
+    /// nodes of one cluster share it.
+    pub redis_prefix: String,
 }
 
 /// Listening address, data directory and shutdown behaviour.
@@ -203,6 +207,8 @@ pub struct Layer {
     pub claude_rate_limit: Option<u32>,
     /// See [`ClusterConfig::redis_url`].
     pub redis_url: Option<String>,
+    /// See [`ClusterConfig::redis_prefix`].
+    pub redis_prefix: Option<String>,
     /// Comma-separated in the environment, a list in the file.
     pub api_keys: Option<StringList>,
     /// See [`PlainWsConfig::ping_interval`].
@@ -335,6 +341,7 @@ impl Layer {
             claude_allowed_roots: over.claude_allowed_roots.or(self.claude_allowed_roots),
             claude_rate_limit: over.claude_rate_limit.or(self.claude_rate_limit),
             redis_url: over.redis_url.or(self.redis_url),
+            redis_prefix: over.redis_prefix.or(self.redis_prefix),
             api_keys: over.api_keys.or(self.api_keys),
             ws_ping_interval_ms: over.ws_ping_interval_ms.or(self.ws_ping_interval_ms),
             ws_idle_timeout_ms: over.ws_idle_timeout_ms.or(self.ws_idle_timeout_ms),
@@ -366,6 +373,7 @@ const KEYS: &[&str] = &[
     "claude_allowed_roots",
     "claude_rate_limit",
     "redis_url",
+    "redis_prefix",
     "api_keys",
     "ws_ping_interval_ms",
     "ws_idle_timeout_ms",
@@ -512,7 +520,13 @@ impl Config {
             api,
             plain_ws,
             claude,
-            cluster: ClusterConfig { redis_url },
+            cluster: ClusterConfig {
+                redis_url,
+                redis_prefix: layer
+                    .redis_prefix
+                    .filter(|prefix| !prefix.is_empty())
+                    .unwrap_or_else(|| "switchboard".into()),
+            },
             server: ServerConfig {
                 host,
                 port: layer.port.unwrap_or(3000),
@@ -615,6 +629,10 @@ impl Config {
         );
         keys.insert("ws_ping_interval_ms", ms(self.plain_ws.ping_interval));
         keys.insert("ws_idle_timeout_ms", ms(self.plain_ws.idle_timeout));
+        keys.insert(
+            "redis_prefix",
+            toml::Value::String(self.cluster.redis_prefix.clone()),
+        );
         if let Some(url) = &self.cluster.redis_url {
             keys.insert("redis_url", toml::Value::String(mask_password(url)));
         }

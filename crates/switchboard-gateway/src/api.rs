@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
 use switchboard_core::{ErrorCode, Identity};
 use switchboard_jobs::claude::LookupError;
 use utoipa::ToSchema;
@@ -24,24 +25,25 @@ use crate::wire;
 use switchboard_store::MediaUpdate;
 use utoipa::OpenApi;
 
-/// The API routes.
-pub fn routes() -> Router<SharedState> {
+/// The API routes. Handlers that reach Socket.IO clients find the instance
+/// (of adapter `A`) in an `Extension`.
+pub fn routes<A: Adapter>() -> Router<SharedState> {
     Router::new()
         .route("/processes", get(list_processes))
         .route("/processes/{id}", get(get_process))
-        .route("/publish", post(publish))
+        .route("/publish", post(publish::<A>))
         .route("/agent-status", post(agent_status))
         .route("/chat-messages", post(chat_message))
-        .route("/stats", get(stats))
+        .route("/stats", get(stats::<A>))
         .route(
             "/notifications",
-            post(create_notification).get(list_notifications),
+            post(create_notification::<A>).get(list_notifications),
         )
         .route("/notifications/{id}/read", post(read_notification))
         .route("/media", post(create_media))
-        .route("/media/{id}/progress", post(media_progress))
-        .route("/media/{id}/complete", post(media_complete))
-        .route("/media/{id}/error", post(media_error))
+        .route("/media/{id}/progress", post(media_progress::<A>))
+        .route("/media/{id}/complete", post(media_complete::<A>))
+        .route("/media/{id}/error", post(media_error::<A>))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such API route") })
 }
@@ -271,9 +273,9 @@ struct PublishBody {
 #[utoipa::path(post, path = "/api/v1/publish", tag = "publish", request_body = PublishBody, security(("bearer" = [])),
     responses((status = 200, description = "Published", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse), (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
 /// `POST /api/v1/publish {namespace, room? | userId?, event, data}`.
-async fn publish(
+async fn publish<A: Adapter>(
     State(state): State<SharedState>,
-    Extension(io): Extension<SocketIo>,
+    Extension(io): Extension<SocketIo<A>>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
@@ -387,9 +389,9 @@ fn deliver_plain(state: &SharedState, kind: &str, data: &Json) -> usize {
 #[utoipa::path(get, path = "/api/v1/stats", tag = "operations", security(("bearer" = [])),
     responses((status = 200, description = "Counts of this node", body = Object), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
 /// `GET /api/v1/stats`: connections, rooms and processes of this node.
-async fn stats(
+async fn stats<A: Adapter>(
     State(state): State<SharedState>,
-    Extension(io): Extension<SocketIo>,
+    Extension(io): Extension<SocketIo<A>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     backend(&state, &headers)?;
@@ -438,9 +440,9 @@ fn internal(cause: &impl std::fmt::Display) -> ApiError {
 #[utoipa::path(post, path = "/api/v1/notifications", tag = "notifications", request_body = NewNotification, security(("bearer" = [])),
     responses((status = 201, description = "Sent", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse), (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
 /// `POST /api/v1/notifications {userId?, type, title, message, data?}`.
-async fn create_notification(
+async fn create_notification<A: Adapter>(
     State(state): State<SharedState>,
-    Extension(io): Extension<SocketIo>,
+    Extension(io): Extension<SocketIo<A>>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
@@ -587,9 +589,9 @@ struct MediaFailed {
     responses((status = 200, description = "Announced", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse),
         (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse),
         (status = 404, description = "Unknown media", body = ErrorResponse), (status = 409, description = "Already finished", body = ErrorResponse)))]
-async fn media_progress(
+async fn media_progress<A: Adapter>(
     State(state): State<SharedState>,
-    Extension(io): Extension<SocketIo>,
+    Extension(io): Extension<SocketIo<A>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     bytes: Bytes,
@@ -613,9 +615,9 @@ async fn media_progress(
     responses((status = 200, description = "Announced", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse),
         (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse),
         (status = 404, description = "Unknown media", body = ErrorResponse), (status = 409, description = "Already finished", body = ErrorResponse)))]
-async fn media_complete(
+async fn media_complete<A: Adapter>(
     State(state): State<SharedState>,
-    Extension(io): Extension<SocketIo>,
+    Extension(io): Extension<SocketIo<A>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     bytes: Bytes,
@@ -639,9 +641,9 @@ async fn media_complete(
     responses((status = 200, description = "Announced", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse),
         (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse),
         (status = 404, description = "Unknown media", body = ErrorResponse), (status = 409, description = "Already finished", body = ErrorResponse)))]
-async fn media_error(
+async fn media_error<A: Adapter>(
     State(state): State<SharedState>,
-    Extension(io): Extension<SocketIo>,
+    Extension(io): Extension<SocketIo<A>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     bytes: Bytes,
@@ -656,9 +658,9 @@ async fn media_error(
 }
 
 /// Applies an update to an unfinished item and tells its subscribers.
-async fn apply_media_update(
+async fn apply_media_update<A: Adapter>(
     state: &SharedState,
-    io: &SocketIo,
+    io: &SocketIo<A>,
     id: &str,
     update: &MediaUpdate,
 ) -> Result<Response, ApiError> {

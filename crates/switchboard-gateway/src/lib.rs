@@ -19,16 +19,19 @@ mod state;
 mod wire;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
 use axum::http::{HeaderValue, Method};
 use socketioxide::SocketIo;
-use socketioxide::adapter::LocalAdapter;
+use socketioxide::adapter::{Adapter, Emitter};
+use socketioxide::layer::SocketIoLayer;
+use socketioxide_redis::{RedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use switchboard_core::Config;
 use switchboard_core::token::Keys;
-use switchboard_jobs::claude::ClaudeRunner;
+use switchboard_jobs::claude::{ClaudeRunner, ProcessEvent};
 use switchboard_jobs::rate_limit::RateLimiter;
 use switchboard_store::Store;
 use tokio::net::TcpListener;
@@ -36,10 +39,13 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 pub use state::{AppState, SharedState};
 
+/// Disconnects every Socket.IO client and closes the transports.
+type CloseSockets = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
 /// A built node, ready to serve on a listener.
 pub struct App {
     router: Router,
-    io: SocketIo<LocalAdapter>,
+    close_sockets: CloseSockets,
     state: SharedState,
     relay: tokio::task::JoinHandle<()>,
 }
@@ -68,7 +74,7 @@ impl App {
         // limit; between the two, handlers answer INVALID_PAYLOAD and the
         // socket stays connected (SPEC §11).
         let hard_limit = settings.max_payload_bytes.saturating_mul(2);
-        let (layer, io) = SocketIo::builder()
+        let builder = SocketIo::builder()
             .ping_interval(settings.ping_interval)
             .ping_timeout(settings.ping_timeout)
             .max_payload(hard_limit)
@@ -76,24 +82,72 @@ impl App {
             // must not be dropped for a polling client between two polls.
             .max_buffer_size(SOCKET_BUFFER_PACKETS)
             .ws_max_message_size(usize::try_from(hard_limit).unwrap_or(usize::MAX))
-            .with_state(state.clone())
-            .build_layer();
-        socket::register(&io, &state);
-        let relay = relay::spawn(io.clone(), process_events);
+            .with_state(state.clone());
 
+        // The adapter is chosen by configuration: alone in memory, or a
+        // cluster node fanning out through Redis.
+        match state.config.cluster.redis_url.clone() {
+            None => {
+                let (layer, io) = builder.build_layer();
+                socket::register_local(&io, &state);
+                Ok(App::assemble(state, layer, io, process_events))
+            }
+            Some(url) => {
+                let client = redis::Client::open(resp3(&url)).context("parsing redis_url")?;
+                let adapter_config = RedisAdapterConfig::new()
+                    .with_prefix(state.config.cluster.redis_prefix.clone());
+                let adapter = RedisAdapterCtr::new_with_redis_config(&client, adapter_config)
+                    .await
+                    .context("connecting the Redis adapter")?;
+                let (layer, io) = builder
+                    .with_adapter::<RedisAdapter<Emitter>>(adapter)
+                    .build_layer();
+                socket::register_cluster(&io, &state)
+                    .await
+                    .context("registering namespaces with the Redis adapter")?;
+                Ok(App::assemble(state, layer, io, process_events))
+            }
+        }
+    }
+
+    /// Routes and background tasks around a Socket.IO instance of any adapter.
+    fn assemble<A: Adapter>(
+        state: SharedState,
+        layer: SocketIoLayer<A>,
+        io: SocketIo<A>,
+        process_events: tokio::sync::mpsc::Receiver<ProcessEvent>,
+    ) -> App {
+        let relay = relay::spawn(io.clone(), process_events);
         let router = Router::new()
             .merge(http::routes())
             .route("/ws", axum::routing::get(plain_ws::upgrade))
-            .nest("/api/v1", api::routes().layer(axum::Extension(io.clone())))
+            .nest(
+                "/api/v1",
+                api::routes::<A>().layer(axum::Extension(io.clone())),
+            )
             .with_state(state.clone())
             .layer(layer)
             .layer(cors(&state.config.server.cors_origins));
-        Ok(App {
+        let close_sockets: CloseSockets = Box::new(move || {
+            Box::pin(async move {
+                // Only this node's sockets: in a cluster the others stay up.
+                for namespace in io.nsps() {
+                    if let Err(error) = namespace.local().disconnect().await {
+                        tracing::debug!(%error, "disconnecting a namespace failed");
+                    }
+                }
+                // A polling client only sees the disconnect on its next poll;
+                // give that poll a moment before the transports close.
+                tokio::time::sleep(DISCONNECT_FLUSH).await;
+                io.close().await;
+            })
+        });
+        App {
             router,
-            io,
+            close_sockets,
             state,
             relay,
-        })
+        }
     }
 
     /// The node's shared state (metrics, store, configuration).
@@ -131,18 +185,7 @@ impl App {
         // Send every Socket.IO client a server disconnect (so it does not
         // reconnect-loop against a closing node), then close the transports,
         // which also ends the upgraded websocket connections.
-        let io = self.io.clone();
-        let close = async move {
-            for namespace in io.nsps() {
-                if let Err(error) = namespace.disconnect().await {
-                    tracing::debug!(%error, "disconnecting a namespace failed");
-                }
-            }
-            // A polling client only sees the disconnect on its next poll;
-            // give that poll a moment before the transports close.
-            tokio::time::sleep(DISCONNECT_FLUSH).await;
-            io.close().await;
-        };
+        let close = (self.close_sockets)();
         if tokio::time::timeout(grace, close).await.is_err() {
             tracing::warn!("Socket.IO clients did not close within the grace period");
         }
@@ -163,6 +206,17 @@ impl App {
 
 /// Packets buffered per socket (the channel grows on demand, in blocks).
 const SOCKET_BUFFER_PACKETS: usize = 4096;
+
+/// The adapter's driver speaks RESP3 (Redis 7 and later).
+fn resp3(url: &str) -> String {
+    if url.contains("protocol=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&protocol=resp3")
+    } else {
+        format!("{url}?protocol=resp3")
+    }
+}
 
 /// How long shutdown lets polling clients collect their disconnect packet.
 const DISCONNECT_FLUSH: Duration = Duration::from_millis(250);

@@ -16,9 +16,11 @@ mod session;
 
 use serde_json::Value as Json;
 use socketioxide::SocketIo;
-use socketioxide::adapter::{Adapter, LocalAdapter};
+use socketioxide::adapter::{Adapter, Emitter, LocalAdapter};
 use socketioxide::extract::{SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
+use socketioxide_redis::drivers::redis::RedisDriver;
+use socketioxide_redis::{InitError, RedisAdapter};
 
 use self::account::OnExpiry;
 use self::call::emit;
@@ -32,16 +34,36 @@ pub const PRIVATE_NAMESPACES: [&str; 2] = ["/media", "/notifications"];
 /// Every namespace this node serves.
 pub const NAMESPACES: [&str; 3] = ["/", PRIVATE_NAMESPACES[0], PRIVATE_NAMESPACES[1]];
 
-/// Registers every namespace on a single node's `io`. (A cluster adapter's
-/// registration is asynchronous; it reuses the same generic handlers.)
-pub fn register(io: &SocketIo<LocalAdapter>, state: &SharedState) {
+/// Registers every namespace on a single node's `io`.
+pub fn register_local(io: &SocketIo<LocalAdapter>, state: &SharedState) {
     type A = LocalAdapter;
-    for namespace in NAMESPACES {
-        state.metrics.track_namespace(namespace);
-    }
+    track_namespaces(state);
     io.ns("/", on_default_connect::<A>.with(admit_default::<A>));
     for namespace in PRIVATE_NAMESPACES {
         io.ns(namespace, on_private_connect::<A>.with(admit_private::<A>));
+    }
+}
+
+/// Registers every namespace on a cluster node's `io`; the Redis adapter
+/// subscribes to its channels for each.
+pub async fn register_cluster(
+    io: &SocketIo<RedisAdapter<Emitter>>,
+    state: &SharedState,
+) -> Result<(), InitError<RedisDriver>> {
+    type A = RedisAdapter<Emitter>;
+    track_namespaces(state);
+    io.ns("/", on_default_connect::<A>.with(admit_default::<A>))
+        .await?;
+    for namespace in PRIVATE_NAMESPACES {
+        io.ns(namespace, on_private_connect::<A>.with(admit_private::<A>))
+            .await?;
+    }
+    Ok(())
+}
+
+fn track_namespaces(state: &SharedState) {
+    for namespace in NAMESPACES {
+        state.metrics.track_namespace(namespace);
     }
 }
 
