@@ -11,6 +11,16 @@ use super::call::Call;
 use crate::notify;
 use crate::state::SharedState;
 
+const MEDIA_ID_REQUIRED: &str = "mediaId must be a non-empty string";
+
+/// The media id, given bare or as `{mediaId}`.
+fn media_id(args: &Args) -> Option<String> {
+    match args.string_or_field("mediaId") {
+        Ok(Some(id)) if !id.is_empty() => Some(id.to_owned()),
+        _ => None,
+    }
+}
+
 /// `subscribeMedia(id)` -> `{success, mediaId}`.
 pub async fn subscribe<A: Adapter>(
     socket: SocketRef<A>,
@@ -24,14 +34,8 @@ pub async fn subscribe<A: Adapter>(
     let Some(identity) = call.session.identity() else {
         return call.fail(ErrorCode::Unauthorized, "Authentication required");
     };
-    let id = match args.string_or_field("mediaId") {
-        Ok(Some(id)) if !id.is_empty() => id.to_owned(),
-        _ => {
-            return call.fail(
-                ErrorCode::InvalidPayload,
-                "mediaId must be a non-empty string",
-            );
-        }
+    let Some(id) = media_id(&args) else {
+        return call.fail(ErrorCode::InvalidPayload, MEDIA_ID_REQUIRED);
     };
     let media = match call.state.store.get_media(&id).await {
         Ok(Some(media)) => media,
@@ -63,14 +67,8 @@ pub async fn unsubscribe<A: Adapter>(
     let Some(call) = Call::begin("unsubscribeMedia", socket, ack, state, &args).await else {
         return;
     };
-    let id = match args.string_or_field("mediaId") {
-        Ok(Some(id)) if !id.is_empty() => id.to_owned(),
-        _ => {
-            return call.fail(
-                ErrorCode::InvalidPayload,
-                "mediaId must be a non-empty string",
-            );
-        }
+    let Some(id) = media_id(&args) else {
+        return call.fail(ErrorCode::InvalidPayload, MEDIA_ID_REQUIRED);
     };
     call.socket.leave(format!("media:{id}"));
     call.ack(&json!({"success": true, "mediaId": id}));
