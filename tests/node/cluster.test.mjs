@@ -8,8 +8,12 @@ import { startServer, tokenFor, once, ask, connected, never } from './harness.mj
 const KEY = 'cluster-key-0123456789';
 
 test('a publish on one node reaches rooms and users on another', async () => {
-  const env = { SWITCHBOARD_REDIS_URL: 'redis://127.0.0.1:6379', SWITCHBOARD_REDIS_PREFIX: `test-${randomUUID()}`, SWITCHBOARD_API_KEYS: KEY };
-  const [one, two] = await Promise.all([startServer({ env }), startServer({ env })]);
+  const env = { SWITCHBOARD_REDIS_PREFIX: `test-${randomUUID()}`, SWITCHBOARD_API_KEYS: KEY };
+  // One node configured by flag, the other by environment.
+  const [one, two] = await Promise.all([
+    startServer({ env, args: ['--redis-url', 'redis://127.0.0.1:6379'] }),
+    startServer({ env: { ...env, SWITCHBOARD_REDIS_URL: 'redis://127.0.0.1:6379' } }),
+  ]);
   try {
     const socket = one.client('/', { transports: ['websocket'], auth: { token: tokenFor('kim') } });
     await connected(socket);

@@ -44,6 +44,9 @@ pub struct ServeArgs {
     /// Database URL (sqlite://PATH).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Redis URL: cluster mode (Redis Socket.IO adapter, shared rate limits).
+    #[arg(long, value_name = "URL")]
+    pub redis_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -54,6 +57,7 @@ impl ServeArgs {
             host: self.host.clone(),
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
+            redis_url: self.redis_url.clone(),
             ..Layer::default()
         }
     }
