@@ -129,6 +129,21 @@ describe('/media', () => {
 
     const again = await call(server, 'POST', `/media/${mediaId}/progress`, { progress: 50, stage: 'x' });
     assert.equal(again.status, 409);
+
+    // Racing outcomes: exactly one wins, and subscribers hear only that one.
+    const { body: raced } = await call(server, 'POST', '/media', { userId: 'tom', type: 'image' });
+    const watcher = await namespace(server, '/media', 'tom');
+    await ask(watcher.socket, 'subscribeMedia', raced.mediaId);
+    const answers = await Promise.all([
+      call(server, 'POST', `/media/${raced.mediaId}/complete`, { url: 'https://cdn.example/a.png' }),
+      call(server, 'POST', `/media/${raced.mediaId}/error`, { error: 'boom' }),
+      call(server, 'POST', `/media/${raced.mediaId}/complete`, { url: 'https://cdn.example/b.png' }),
+    ]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409, 409]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const outcomes = watcher.received.filter((r) => r.event === 'mediaComplete' || r.event === 'mediaError');
+    assert.equal(outcomes.length, 1, JSON.stringify(outcomes));
+    watcher.socket.close();
     owner.socket.close();
     late.socket.close();
   });

@@ -83,11 +83,15 @@ describe('/ws', () => {
     client.ws.close();
   });
 
-  test('oversized frames close only that client', async () => {
+  test('messages over 64 KiB get an error; frames over 1 MiB close that client only', async () => {
     const client = await plain(server, tokenFor('yan'));
-    const closed = once(client.ws, 'close');
     client.send(JSON.stringify({ type: 'ping', data: 'z'.repeat(100 * 1024) }));
-    await closed;
+    assert.equal((await client.next('error')).data.error, 'Message too large');
+    client.send({ type: 'ping' });
+    await client.next('pong');
+    const closed = new Promise((resolve) => client.ws.once('close', (code) => resolve(code)));
+    client.send(JSON.stringify({ type: 'ping', data: 'z'.repeat(2 * 1024 * 1024) }));
+    assert.equal(await closed, 1009);
     const other = await plain(server, tokenFor('yan'));
     other.send({ type: 'ping' });
     await other.next('pong');
@@ -115,13 +119,27 @@ describe('/ws', () => {
   test('the server pings and closes silent clients', async () => {
     const client = await plain(server, tokenFor('bea'), { autoPong: false });
     const pinged = once(client.ws, 'ping');
-    const closed = once(client.ws, 'close', 5000);
+    const closed = new Promise((resolve) => client.ws.once('close', (code) => resolve(code)));
     await pinged;
-    await closed;
+    assert.ok(!Number.isNaN(Date.parse((await client.next('ping')).timestamp)), "seed 003's ping message too");
+    assert.equal(await closed, 1001);
     const alive = await plain(server, tokenFor('bea'));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(alive.ws.readyState, WebSocket.OPEN, 'a client answering pings stays');
     alive.ws.close();
+  });
+
+  test('offline is announced when the last connection of a user closes', async () => {
+    const watcher = await plain(server, tokenFor('cal'));
+    const firstTab = await plain(server, tokenFor('dora'));
+    const secondTab = await plain(server, tokenFor('dora'));
+    const offline = () => watcher.messages.some((m) => m.type === 'user_presence' && m.data.userId === 'dora' && m.data.status === 'offline');
+    firstTab.ws.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(offline(), false, 'another tab is still open');
+    secondTab.ws.close();
+    await eventually(offline);
+    watcher.ws.close();
   });
 
   test('too many messages a second are refused', async () => {
@@ -197,6 +215,9 @@ describe('publishing', () => {
     const status = { agentName: 'CLOUD_ASSISTANT', state: 'working', currentTask: 'Analyzing code', progress: 50 };
     assert.equal((await post(server, '/agent-status', status)).status, 200);
     assert.deepEqual((await client.next('agent_status')).data, status);
+    const from = client.messages.length;
+    assert.equal((await post(server, '/agent-status', { agentName: 'IDLE_AGENT', state: 'idle' })).status, 200);
+    assert.deepEqual((await client.next('agent_status', from)).data, { agentName: 'IDLE_AGENT', state: 'idle' }, 'optional fields stay absent');
     const chat = { conversationId: 'conv-1', messageId: 'msg-1', content: 'Done!', sender: 'LEAD', timestamp: '2026-01-01T00:00:00.000Z' };
     assert.equal((await post(server, '/chat-messages', chat)).status, 200);
     assert.deepEqual((await client.next('chat_message')).data, chat);
@@ -293,4 +314,13 @@ test('with no API key configured the publish API is closed', async () => {
   } finally {
     await server.stop();
   }
+});
+
+test('shutdown closes /ws clients with 1001', async () => {
+  const server = await startServer();
+  const client = await plain(server, tokenFor('eva'));
+  const closed = new Promise((resolve) => client.ws.once('close', (code) => resolve(code)));
+  server.child.kill('SIGTERM');
+  assert.equal(await closed, 1001);
+  assert.equal((await server.exited).code, 0);
 });

@@ -326,12 +326,13 @@ async fn agent_status(
     if status.progress.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
         return Err(ApiError::invalid("progress must be between 0 and 100"));
     }
-    let data = json!({
-        "agentName": status.agent_name,
-        "state": status.state,
-        "currentTask": status.current_task,
-        "progress": status.progress,
-    });
+    let mut data = json!({"agentName": status.agent_name, "state": status.state});
+    if let Some(task) = status.current_task {
+        data["currentTask"] = json!(task);
+    }
+    if let Some(progress) = status.progress {
+        data["progress"] = json!(progress);
+    }
     let delivered = deliver_plain(&state, "agent_status", &data);
     Ok(axum::Json(json!({"success": true, "plainClients": delivered})).into_response())
 }
@@ -664,24 +665,18 @@ async fn apply_media_update<A: Adapter>(
     id: &str,
     update: &MediaUpdate,
 ) -> Result<Response, ApiError> {
-    let before = state
-        .store
-        .get_media(id)
-        .await
-        .map_err(|cause| internal(&cause))?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "Media not found"))?;
-    if before.status.is_final() {
-        return Err(ApiError::conflict(format!(
-            "Media already finished ({})",
-            before.status.as_str()
-        )));
-    }
-    let media = state
+    let (changed, media) = state
         .store
         .update_media(id, update)
         .await
-        .map_err(|cause| internal(&cause))?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "Media not found"))?;
+        .map_err(|cause| internal(&cause))?;
+    let media = media.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "Media not found"))?;
+    if !changed {
+        return Err(ApiError::conflict(format!(
+            "Media already finished ({})",
+            media.status.as_str()
+        )));
+    }
     notify::announce_media(io, &media).await;
     Ok(
         axum::Json(json!({"success": true, "mediaId": id, "status": media.status.as_str()}))

@@ -177,6 +177,7 @@ impl App {
         let grace = self.state.config.server.shutdown_grace;
         tracing::info!(grace_ms = grace.as_millis(), "shutting down");
         self.state.start_draining();
+        self.state.plain_clients.close_all();
         // Running work first: its final events still reach connected clients.
         self.state.claude.shutdown(grace).await;
         if tokio::time::timeout(grace, self.relay).await.is_err() {

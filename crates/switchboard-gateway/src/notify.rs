@@ -104,11 +104,17 @@ pub async fn send_notification<A: Adapter>(
     match user_id {
         Some(user) => {
             let room = RoomName::of_user(user);
-            let online = !namespace.clone().to(room.clone()).sockets().is_empty();
+            // Online anywhere in the cluster counts as delivered; otherwise the
+            // user's next `/notifications` connect delivers it.
+            let online = match namespace.clone().to(room.clone()).fetch_sockets().await {
+                Ok(sockets) => !sockets.is_empty(),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot tell whether the user is online; keeping it for later");
+                    false
+                }
+            };
             store.insert_notification(&notification, online).await?;
-            if online {
-                emit(namespace.to(room), "notification", &payload).await;
-            }
+            emit(namespace.to(room), "notification", &payload).await;
             plain.deliver(&Recipients::User(user.to_owned()), &plain_text, None);
         }
         None => {

@@ -172,13 +172,13 @@ impl Store {
         row.as_ref().map(media).transpose()
     }
 
-    /// Applies an update to an unfinished item; returns the item as updated,
-    /// or as it was when it had already finished (nothing changes then).
+    /// Applies an update to an unfinished item, atomically: returns whether
+    /// it changed (not when it had already finished) and the item as it now is.
     pub async fn update_media(
         &self,
         id: &str,
         update: &MediaUpdate,
-    ) -> Result<Option<Media>, StoreError> {
+    ) -> Result<(bool, Option<Media>), StoreError> {
         let now = Utc::now().to_rfc3339();
         let query = match update {
             MediaUpdate::Progress { progress, stage, message } => sqlx::query(
@@ -209,7 +209,7 @@ impl Store {
             .bind(&now)
             .bind(id),
         };
-        query.execute(&self.pool).await?;
-        self.get_media(id).await
+        let changed = query.execute(&self.pool).await?.rows_affected() > 0;
+        Ok((changed, self.get_media(id).await?))
     }
 }

@@ -1,10 +1,12 @@
 //! One `/ws` connection: the auth message, the read loop with heartbeat,
 //! rate limit and presence, and the writer draining the bounded buffer.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,8 +19,10 @@ use tokio::time::{Instant, interval_at};
 use super::{Recipients, encode, encode_json};
 use crate::state::SharedState;
 
-/// Largest accepted client message.
+/// Largest accepted client message; larger ones get an error.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Largest frame the transport reads; past it the connection is closed (1009).
+const MAX_FRAME_BYTES: usize = 1024 * 1024;
 /// Client messages accepted per second before they are refused.
 const MESSAGES_PER_SECOND: u32 = 20;
 
@@ -49,7 +53,12 @@ pub async fn upgrade(
     if let Some(Err(error)) = &verified {
         state.metrics.auth_failed(error.code());
     }
-    ws.max_message_size(MAX_MESSAGE_BYTES)
+    if state.is_draining() {
+        let body =
+            json!({"error": {"code": "UNAVAILABLE", "message": "The server is shutting down"}});
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    }
+    ws.max_message_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| serve(socket, verified, state))
 }
 
@@ -80,25 +89,37 @@ async fn serve(
         }}),
         (None, _) => json!({"success": false, "error": "No token: public messages only"}),
     };
-    let writer = tokio::spawn(async move {
-        if sink
-            .send(Frame::text(encode_json("auth", &auth)))
-            .await
-            .is_err()
-        {
-            return;
-        }
-        while let Some(text) = outgoing.recv().await {
-            let frame = if text.is_empty() {
-                Frame::Ping(Default::default())
-            } else {
-                Frame::text(text)
-            };
-            if sink.send(frame).await.is_err() {
-                break;
+    // Why the server ends the connection, sent in the Close frame.
+    let close_code = Arc::new(AtomicU16::new(close_code::NORMAL));
+    let writer = tokio::spawn({
+        let close_code = close_code.clone();
+        async move {
+            if sink
+                .send(Frame::text(encode_json("auth", &auth)))
+                .await
+                .is_err()
+            {
+                return;
             }
+            // Ends when the client is unregistered (its sender dropped).
+            while let Some(text) = outgoing.recv().await {
+                let frame = if text.is_empty() {
+                    Frame::Ping(Default::default())
+                } else {
+                    Frame::text(text)
+                };
+                if sink.send(frame).await.is_err() {
+                    return;
+                }
+            }
+            let code = close_code.load(Ordering::Relaxed);
+            let _ = sink
+                .send(Frame::Close(Some(CloseFrame {
+                    code,
+                    reason: "".into(),
+                })))
+                .await;
         }
-        let _ = sink.send(Frame::Close(None)).await;
     });
 
     let settings = &state.config.plain_ws;
@@ -115,7 +136,20 @@ async fn serve(
     loop {
         tokio::select! {
             frame = stream.next() => {
-                let Some(Ok(frame)) = frame else { break };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(error)) => {
+                        // Over MAX_FRAME_BYTES the transport refuses to read on.
+                        let code = if error.to_string().contains("too long") {
+                            close_code::SIZE
+                        } else {
+                            close_code::PROTOCOL
+                        };
+                        close_code.store(code, Ordering::Relaxed);
+                        break;
+                    }
+                    None => break,
+                };
                 last_heard = Instant::now();
                 let text = match frame {
                     Frame::Text(text) => text,
@@ -130,6 +164,10 @@ async fn serve(
                     if window.1 == MESSAGES_PER_SECOND + 1 {
                         reply(error("Rate limit exceeded"));
                     }
+                    continue;
+                }
+                if text.len() > MAX_MESSAGE_BYTES {
+                    reply(error("Message too large"));
                     continue;
                 }
                 let Ok(message) = serde_json::from_str::<Incoming>(text.as_str()) else {
@@ -152,19 +190,37 @@ async fn serve(
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() >= settings.idle_timeout {
                     tracing::debug!(client = own, "plain websocket client silent; closing");
+                    close_code.store(close_code::AWAY, Ordering::Relaxed);
                     break;
                 }
-                // An empty message is the writer's cue for a protocol ping.
-                state.plain_clients.deliver_to(own, String::new());
+                // Seed 003's `ping` message, for clients that answer with
+                // `pong`; then a protocol ping (the empty message), which
+                // every WebSocket stack answers by itself.
+                reply(encode::<()>("ping", None));
+                reply(String::new());
             }
-            () = close.notified() => break,
+            () = close.notified() => {
+                let code = if state.is_draining() { close_code::AWAY } else { close_code::POLICY };
+                close_code.store(code, Ordering::Relaxed);
+                break;
+            }
         }
     }
 
     drop(registration);
-    writer.abort();
+    // Let the writer flush and send the Close frame; a client that reads
+    // nothing gets no more than a second.
+    let abort = writer.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(1), writer)
+        .await
+        .is_err()
+    {
+        abort.abort();
+    }
     state.metrics.disconnected("/ws");
-    if let Some(user) = &user_id {
+    if let Some(user) = &user_id
+        && !state.plain_clients.has_user(user)
+    {
         presence(&state, user, "offline");
     }
 }

@@ -127,6 +127,20 @@ impl PlainClients {
         delivered
     }
 
+    /// Whether `user` has a client connected.
+    pub fn has_user(&self, user: &str) -> bool {
+        self.lock()
+            .values()
+            .any(|client| client.user_id.as_deref() == Some(user))
+    }
+
+    /// Asks every client to close (shutdown).
+    pub fn close_all(&self) {
+        for client in self.lock().values() {
+            client.close.notify_one();
+        }
+    }
+
     /// Connected clients, and how many of them are authenticated.
     pub fn counts(&self) -> (usize, usize) {
         let clients = self.lock();

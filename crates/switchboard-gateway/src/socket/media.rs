@@ -49,6 +49,12 @@ pub async fn subscribe<A: Adapter>(
         return call.fail(ErrorCode::Forbidden, "Access denied");
     }
     call.socket.join(format!("media:{id}"));
+    // Read again now that the socket is in the room: an outcome that landed
+    // in between is not missed (hearing it twice is harmless).
+    let media = match call.state.store.get_media(&id).await {
+        Ok(Some(latest)) => latest,
+        _ => media,
+    };
     let late = media.status.is_final().then(|| notify::media_event(&media));
     let socket = call.socket.clone();
     call.ack(&json!({"success": true, "mediaId": id}));
