@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer, tokenFor, once, ask, connected, never } from './harness.mjs';
+import WebSocket from 'ws';
+import { startServer, tokenFor, once, ask, connected, never, eventually } from './harness.mjs';
 
 const KEY = 'cluster-key-0123456789';
 
@@ -46,6 +47,38 @@ test('a publish on one node reaches rooms and users on another', async () => {
     await survived;
     onTwo.close();
     outsider.close();
+  } finally {
+    await Promise.all([one.stop(), two.stop()]);
+  }
+});
+
+test('/ws clients hear publishes and presence from other nodes', async () => {
+  const env = { SWITCHBOARD_REDIS_URL: 'redis://127.0.0.1:6379', SWITCHBOARD_REDIS_PREFIX: `test-${randomUUID()}`, SWITCHBOARD_API_KEYS: KEY };
+  const [one, two] = await Promise.all([startServer({ env }), startServer({ env })]);
+  const open = async (server, sub) => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws?token=${tokenFor(sub)}`);
+    const messages = [];
+    ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await once(ws, 'open');
+    await eventually(() => messages.some((m) => m.type === 'auth'));
+    return { ws, messages };
+  };
+  try {
+    const here = await open(one, 'nell');
+    const there = await open(two, 'otto');
+    const response = await fetch(`${two.url}/api/v1/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', Authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ namespace: '/ws', userId: 'nell', event: 'ping-from-two', data: { n: 1 } }),
+    });
+    assert.equal(response.status, 200);
+    await eventually(() => here.messages.some((m) => m.type === 'ping-from-two' && m.data.n === 1));
+    assert.equal(here.messages.filter((m) => m.type === 'ping-from-two').length, 1, 'delivered once');
+
+    there.ws.send(JSON.stringify({ type: 'user_presence', data: 'away' }));
+    await eventually(() => here.messages.some((m) => m.type === 'user_presence' && m.data.userId === 'otto' && m.data.status === 'away'));
+    here.ws.close();
+    there.ws.close();
   } finally {
     await Promise.all([one.stop(), two.stop()]);
   }

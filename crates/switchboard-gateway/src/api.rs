@@ -384,7 +384,7 @@ fn deliver_plain(state: &SharedState, kind: &str, data: &Json) -> usize {
     let text = crate::plain_ws::encode_json(kind, data);
     state
         .plain_clients
-        .deliver(&Recipients::Authenticated, &text, None)
+        .deliver(&Recipients::Authenticated, &text)
 }
 
 #[utoipa::path(get, path = "/api/v1/stats", tag = "operations", security(("bearer" = [])),

@@ -134,6 +134,5 @@ pub async fn publish<A: Adapter>(
     plain.deliver(
         &recipients,
         &plain_ws::encode_json(&publish.event, &publish.data),
-        None,
     )
 }

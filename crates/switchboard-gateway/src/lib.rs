@@ -102,6 +102,13 @@ impl App {
                 let (layer, io) = builder
                     .with_adapter::<RedisAdapter<Emitter>>(adapter)
                     .build_layer();
+                plain_ws::link(
+                    &state.plain_clients,
+                    &url,
+                    &state.config.cluster.redis_prefix,
+                )
+                .await
+                .context("linking /ws clients through Redis")?;
                 socket::register_cluster(&io, &state)
                     .await
                     .context("registering namespaces with the Redis adapter")?;

@@ -115,11 +115,11 @@ pub async fn send_notification<A: Adapter>(
             };
             store.insert_notification(&notification, online).await?;
             emit(namespace.to(room), "notification", &payload).await;
-            plain.deliver(&Recipients::User(user.to_owned()), &plain_text, None);
+            plain.deliver(&Recipients::User(user.to_owned()), &plain_text);
         }
         None => {
             emit(namespace, "notification", &payload).await;
-            plain.deliver(&Recipients::Public, &plain_text, None);
+            plain.deliver(&Recipients::Public, &plain_text);
         }
     }
     Ok(notification.id)

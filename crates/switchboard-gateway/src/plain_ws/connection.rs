@@ -230,7 +230,7 @@ fn presence(state: &SharedState, user: &str, status: &str) {
     let text = encode_json("user_presence", &json!({"userId": user, "status": status}));
     state
         .plain_clients
-        .deliver(&Recipients::Authenticated, &text, None);
+        .deliver(&Recipients::Authenticated, &text);
 }
 
 fn error(message: &str) -> String {

@@ -6,9 +6,11 @@
 //! only. Every client is pinged and closed after a silence; each has an
 //! incoming rate limit and a bounded outgoing buffer.
 
+mod cluster;
 mod connection;
 mod registry;
 
+pub use cluster::link;
 pub use connection::upgrade;
 pub use registry::{PlainClients, Recipients};
 

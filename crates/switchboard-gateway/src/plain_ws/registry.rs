@@ -6,13 +6,19 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, mpsc};
+
+use super::cluster::Outbound;
 
 /// Messages buffered per client before it counts as too slow.
 pub const OUTGOING_BUFFER: usize = 256;
 
 /// Which clients a message is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Recipients {
     /// Every client, authenticated or not.
     Public,
@@ -36,6 +42,8 @@ struct Client {
 pub struct PlainClients {
     next_id: AtomicU64,
     clients: Mutex<HashMap<u64, Client>>,
+    /// Set in cluster mode: deliveries also go to the other nodes.
+    cluster: OnceLock<Outbound>,
 }
 
 /// A registered client; unregisters on drop.
@@ -97,9 +105,25 @@ impl PlainClients {
         }
     }
 
-    /// Queues `text` for every client in `recipients`, except `skip`;
-    /// returns how many got it. Clients with a full buffer are closed.
-    pub fn deliver(&self, recipients: &Recipients, text: &str, skip: Option<u64>) -> usize {
+    /// Sends deliveries to the other nodes of a cluster from now on.
+    pub fn connect_cluster(&self, outbound: Outbound) {
+        if self.cluster.set(outbound).is_err() {
+            tracing::warn!("plain websocket cluster link connected twice");
+        }
+    }
+
+    /// Queues `text` for every client in `recipients` on every node;
+    /// returns how many of this node's clients got it.
+    pub fn deliver(&self, recipients: &Recipients, text: &str) -> usize {
+        if let Some(cluster) = self.cluster.get() {
+            cluster.send(recipients, text);
+        }
+        self.deliver_local(recipients, text)
+    }
+
+    /// Queues `text` for this node's clients in `recipients`; returns how
+    /// many got it. Clients with a full buffer are closed.
+    pub fn deliver_local(&self, recipients: &Recipients, text: &str) -> usize {
         let mut delivered = 0;
         let mut slow = Vec::new();
         let clients = self.lock();
@@ -109,7 +133,7 @@ impl PlainClients {
                 Recipients::Authenticated => client.user_id.is_some(),
                 Recipients::User(user) => client.user_id.as_deref() == Some(user),
             };
-            if !wanted || Some(*id) == skip {
+            if !wanted {
                 continue;
             }
             match client.outgoing.try_send(text.to_owned()) {
@@ -158,18 +182,14 @@ mod tests {
         let clients = Arc::new(PlainClients::default());
         let (_anonymous, mut anonymous_outgoing) = clients.register(None);
         let (alice, mut alice_outgoing) = clients.register(Some("alice".into()));
-        assert_eq!(clients.deliver(&Recipients::Authenticated, "a", None), 1);
-        assert_eq!(clients.deliver(&Recipients::Public, "b", None), 2);
-        assert_eq!(
-            clients.deliver(&Recipients::User("bob".into()), "c", None),
-            0
-        );
-        assert_eq!(clients.deliver(&Recipients::Public, "d", Some(alice.id)), 1);
+        assert_eq!(clients.deliver(&Recipients::Authenticated, "a"), 1);
+        assert_eq!(clients.deliver(&Recipients::Public, "b"), 2);
+        assert_eq!(clients.deliver(&Recipients::User("bob".into()), "c"), 0);
         assert_eq!(anonymous_outgoing.recv().await.as_deref(), Some("b"));
         assert_eq!(alice_outgoing.recv().await.as_deref(), Some("a"));
 
         for _ in 0..OUTGOING_BUFFER + 1 {
-            clients.deliver(&Recipients::User("alice".into()), "x", None);
+            clients.deliver(&Recipients::User("alice".into()), "x");
         }
         tokio::time::timeout(std::time::Duration::from_secs(1), alice.close.notified())
             .await
