@@ -597,17 +597,24 @@ async fn media_progress<A: Adapter>(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    backend(&state, &headers)?;
-    let progress: MediaProgress = body(&bytes)?;
-    if !(0.0..=100.0).contains(&progress.progress) {
-        return Err(ApiError::invalid("progress must be between 0 and 100"));
-    }
-    let update = MediaUpdate::Progress {
-        progress: progress.progress,
-        stage: progress.stage,
-        message: progress.message,
-    };
-    apply_media_update(&state, &io, &id, &update).await
+    update_media(
+        &state,
+        &io,
+        &headers,
+        &id,
+        &bytes,
+        |progress: MediaProgress| {
+            if !(0.0..=100.0).contains(&progress.progress) {
+                return Err(ApiError::invalid("progress must be between 0 and 100"));
+            }
+            Ok(MediaUpdate::Progress {
+                progress: progress.progress,
+                stage: progress.stage,
+                message: progress.message,
+            })
+        },
+    )
+    .await
 }
 
 /// `POST /api/v1/media/{id}/complete {url, thumbnailUrl?, metadata?}`.
@@ -623,17 +630,24 @@ async fn media_complete<A: Adapter>(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    backend(&state, &headers)?;
-    let complete: MediaComplete = body(&bytes)?;
-    if complete.url.is_empty() {
-        return Err(ApiError::invalid("url must not be empty"));
-    }
-    let update = MediaUpdate::Complete {
-        url: complete.url,
-        thumbnail_url: complete.thumbnail_url,
-        metadata: complete.metadata.map(|m| Json::Object(m).to_string()),
-    };
-    apply_media_update(&state, &io, &id, &update).await
+    update_media(
+        &state,
+        &io,
+        &headers,
+        &id,
+        &bytes,
+        |complete: MediaComplete| {
+            if complete.url.is_empty() {
+                return Err(ApiError::invalid("url must not be empty"));
+            }
+            Ok(MediaUpdate::Complete {
+                url: complete.url,
+                thumbnail_url: complete.thumbnail_url,
+                metadata: complete.metadata.map(|m| Json::Object(m).to_string()),
+            })
+        },
+    )
+    .await
 }
 
 /// `POST /api/v1/media/{id}/error {error, code?}`.
@@ -649,25 +663,31 @@ async fn media_error<A: Adapter>(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    backend(&state, &headers)?;
-    let failed: MediaFailed = body(&bytes)?;
-    let update = MediaUpdate::Failed {
-        error: failed.error,
-        code: failed.code,
-    };
-    apply_media_update(&state, &io, &id, &update).await
+    update_media(&state, &io, &headers, &id, &bytes, |failed: MediaFailed| {
+        Ok(MediaUpdate::Failed {
+            error: failed.error,
+            code: failed.code,
+        })
+    })
+    .await
 }
 
-/// Applies an update to an unfinished item and tells its subscribers.
-async fn apply_media_update<A: Adapter>(
+/// The body of the three media updates: checks the caller, decodes the
+/// request into an update, applies it to the unfinished item, and tells the
+/// item's subscribers.
+async fn update_media<A: Adapter, B: DeserializeOwned>(
     state: &SharedState,
     io: &SocketIo<A>,
+    headers: &HeaderMap,
     id: &str,
-    update: &MediaUpdate,
+    bytes: &Bytes,
+    to_update: impl FnOnce(B) -> Result<MediaUpdate, ApiError>,
 ) -> Result<Response, ApiError> {
+    backend(state, headers)?;
+    let update = to_update(body(bytes)?)?;
     let (changed, media) = state
         .store
-        .update_media(id, update)
+        .update_media(id, &update)
         .await
         .map_err(|cause| internal(&cause))?;
     let media = media.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "Media not found"))?;
