@@ -16,6 +16,7 @@ use switchboard_core::{ErrorCode, Identity};
 use switchboard_jobs::claude::LookupError;
 use utoipa::ToSchema;
 
+use crate::credentials::bearer;
 use crate::hub::{self, Publish};
 use crate::notify::{self, NewNotification};
 use crate::plain_ws::Recipients;
@@ -234,16 +235,6 @@ fn backend(state: &SharedState, headers: &HeaderMap) -> Result<(), ApiError> {
             "Invalid API key or token",
         )),
     }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty())
 }
 
 /// Compares secrets without leaking where they differ through timing.

@@ -2,9 +2,11 @@
 //! Socket.IO sockets it targets (through the adapter, so every node of a
 //! cluster) and the matching `/ws` clients of this node.
 
+use serde::Serialize;
 use serde_json::Value as Json;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
+use socketioxide::operators::BroadcastOperators;
 use switchboard_core::room::RoomName;
 
 use crate::plain_ws::{self, PlainClients, Recipients};
@@ -122,9 +124,7 @@ pub async fn publish<A: Adapter>(
             Audience::Room(room) => namespace.to(room.clone()),
             Audience::User(user) => namespace.to(RoomName::of_user(user)),
         };
-        if let Err(error) = operators.emit(&publish.event, &publish.data).await {
-            tracing::warn!(%error, event = %publish.event, "publish broadcast failed");
-        }
+        broadcast(operators, &publish.event, &publish.data).await;
     }
     let recipients = match &publish.audience {
         Audience::Room(_) => return 0,
@@ -135,4 +135,16 @@ pub async fn publish<A: Adapter>(
         &recipients,
         &plain_ws::encode_json(&publish.event, &publish.data),
     )
+}
+
+/// Emits through the adapter, logging (not failing) when it cannot: one
+/// client's or one node's trouble must not fail the sender.
+pub async fn broadcast<A: Adapter, T: Serialize + ?Sized>(
+    operators: BroadcastOperators<A>,
+    event: &str,
+    payload: &T,
+) {
+    if let Err(error) = operators.emit(event, payload).await {
+        tracing::warn!(event, %error, "broadcast failed");
+    }
 }

@@ -8,6 +8,7 @@
 //! configured grace period, and the store is closed.
 
 mod api;
+mod credentials;
 mod http;
 mod hub;
 mod metrics;

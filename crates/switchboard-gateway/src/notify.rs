@@ -9,6 +9,7 @@ use switchboard_core::process::random_id;
 use switchboard_core::room::RoomName;
 use switchboard_store::{Media, MediaStatus, Notification, Store, StoreError};
 
+use crate::hub;
 use crate::plain_ws::{self, PlainClients, Recipients};
 use crate::wire;
 
@@ -114,11 +115,11 @@ pub async fn send_notification<A: Adapter>(
                 }
             };
             store.insert_notification(&notification, online).await?;
-            emit(namespace.to(room), "notification", &payload).await;
+            hub::broadcast(namespace.to(room), "notification", &payload).await;
             plain.deliver(&Recipients::User(user.to_owned()), &plain_text);
         }
         None => {
-            emit(namespace, "notification", &payload).await;
+            hub::broadcast(namespace, "notification", &payload).await;
             plain.deliver(&Recipients::Public, &plain_text);
         }
     }
@@ -169,15 +170,5 @@ pub async fn announce_media<A: Adapter>(io: &SocketIo<A>, media: &Media) {
         return;
     };
     let (event, payload) = media_event(media);
-    emit(namespace.to(format!("media:{}", media.id)), event, &payload).await;
-}
-
-async fn emit<A: Adapter>(
-    operators: socketioxide::operators::BroadcastOperators<A>,
-    event: &'static str,
-    payload: &Json,
-) {
-    if let Err(error) = operators.emit(event, payload).await {
-        tracing::warn!(event, %error, "broadcast failed");
-    }
+    hub::broadcast(namespace.to(format!("media:{}", media.id)), event, &payload).await;
 }

@@ -10,6 +10,7 @@ use switchboard_jobs::claude::{ProcessEvent, ProcessEventKind};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::hub;
 use crate::wire;
 
 /// Forwards runner events until the runner is gone. Chunks of one process
@@ -117,9 +118,7 @@ async fn send<A: Adapter, T: Serialize>(
     payload: &T,
 ) {
     let Some(root) = io.of("/") else { return };
-    if let Err(error) = root.to(format!("process:{id}")).emit(event, payload).await {
-        tracing::warn!(process = id, event, %error, "broadcast failed");
-    }
+    hub::broadcast(root.to(format!("process:{id}")), event, payload).await;
 }
 
 /// Nothing more happens in a finished process's room: empty it, so it does

@@ -46,20 +46,10 @@ fn from_query(query: Option<&str>) -> Presented {
         .map_or(Presented::Absent, Presented::Token)
 }
 
-fn from_header(header: Option<&axum::http::HeaderValue>) -> Presented {
-    let Some(header) = header else {
-        return Presented::Absent;
-    };
-    // Other schemes (say, a proxy's Basic credentials) are not ours to judge.
-    match header.to_str().ok().and_then(|value| {
-        let (scheme, token) = value.split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned())
-    }) {
-        Some(token) if !token.is_empty() => Presented::Token(token),
-        _ => Presented::Absent,
-    }
+fn from_header(headers: &axum::http::HeaderMap) -> Presented {
+    crate::credentials::bearer(headers).map_or(Presented::Absent, |token| {
+        Presented::Token(token.to_owned())
+    })
 }
 
 /// The first source that holds anything, in the documented order.
@@ -68,7 +58,7 @@ fn presented<A: Adapter>(socket: &SocketRef<A>, auth: Option<&Json>) -> Presente
     [
         from_auth_payload(auth),
         from_query(parts.uri.query()),
-        from_header(parts.headers.get(axum::http::header::AUTHORIZATION)),
+        from_header(&parts.headers),
     ]
     .into_iter()
     .find(|source| *source != Presented::Absent)
@@ -113,7 +103,8 @@ fn refuse<A: Adapter>(socket: &SocketRef<A>, state: &SharedState, code: &'static
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::header::AUTHORIZATION;
+    use axum::http::{HeaderMap, HeaderValue};
     use serde_json::json;
 
     #[test]
@@ -141,9 +132,15 @@ mod tests {
 
     #[test]
     fn bearer_header() {
-        let header = HeaderValue::from_static("Bearer abc");
-        assert_eq!(from_header(Some(&header)), Presented::Token("abc".into()));
-        let basic = HeaderValue::from_static("Basic abc");
-        assert_eq!(from_header(Some(&basic)), Presented::Absent);
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(AUTHORIZATION, HeaderValue::from_static(value));
+            from_header(&headers)
+        };
+        assert_eq!(with("Bearer abc"), Presented::Token("abc".into()));
+        assert_eq!(with("bearer  abc "), Presented::Token("abc".into()));
+        assert_eq!(with("Basic abc"), Presented::Absent);
+        assert_eq!(with("Bearer "), Presented::Absent);
+        assert_eq!(from_header(&HeaderMap::new()), Presented::Absent);
     }
 }
