@@ -25,6 +25,14 @@ ROUTES = {
     "/api/v1/media/{id}/progress",
     "/api/v1/media/{id}/complete",
     "/api/v1/media/{id}/error",
+    "/api/v1/workflows",
+    "/api/v1/workflows/{id}",
+    "/api/v1/workflows/{id}/executions",
+    "/api/v1/executions/{id}",
+    "/api/v1/executions/{id}/approvals",
+    "/api/v1/executions/{id}/cancel",
+    "/api/v1/executions/{id}/pause",
+    "/api/v1/executions/{id}/resume",
 }
 
 

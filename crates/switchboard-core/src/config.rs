@@ -38,6 +38,65 @@ pub struct Config {
     pub api: ApiConfig,
     /// The plain WebSocket endpoint `/ws`.
     pub plain_ws: PlainWsConfig,
+    /// The agent runtime: LLM provider, workflows, limits.
+    pub agents: AgentConfig,
+}
+
+/// Which wire protocol reaches the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum LlmProviderKind {
+    /// The Anthropic Messages API.
+    #[serde(rename = "anthropic")]
+    Anthropic,
+    /// Any OpenAI-compatible chat-completions server (OpenAI, Ollama, vLLM, llama.cpp).
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// The Claude CLI, run like `claude:execute` runs it.
+    #[serde(rename = "claude-cli")]
+    ClaudeCli,
+}
+
+impl LlmProviderKind {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LlmProviderKind::Anthropic => "anthropic",
+            LlmProviderKind::OpenAi => "openai",
+            LlmProviderKind::ClaudeCli => "claude-cli",
+        }
+    }
+}
+
+/// The model agents talk to (SPEC §6).
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    /// The protocol.
+    pub provider: LlmProviderKind,
+    /// Base URL as the provider's official SDK takes it (`.../v1` for OpenAI-compatible servers).
+    pub base_url: Option<String>,
+    /// Sent as `x-api-key` (Anthropic) or `Authorization: Bearer` (OpenAI-compatible).
+    pub api_key: Option<String>,
+    /// The default model; steps may override it.
+    pub model: Option<String>,
+    /// Extra attempts after a 429, 5xx or 529 before any text streamed (default 2).
+    pub max_retries: u32,
+}
+
+/// The agent runtime (SPEC §6).
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// `None` when no provider is configured: agent work answers `LLM_NOT_CONFIGURED`.
+    pub llm: Option<LlmConfig>,
+    /// Folder of workflow definitions (`*.yaml`, `*.yml`, `*.json`) loaded at start.
+    pub workflows_dir: Option<PathBuf>,
+    /// Executions running at once on this node (default 4); the rest queue.
+    pub max_concurrent: usize,
+    /// Executions running at once per user (default 2).
+    pub max_per_user: usize,
+    /// Default time limit of one step attempt (default 5 min).
+    pub step_timeout: Duration,
+    /// Role prompts added to or replacing the built-in ones (file only: `[agent_roles]`).
+    pub roles: BTreeMap<String, String>,
 }
 
 /// Who may call the backend HTTP API.
@@ -215,6 +274,26 @@ pub struct Layer {
     pub ws_ping_interval_ms: Option<u64>,
     /// See [`PlainWsConfig::idle_timeout`].
     pub ws_idle_timeout_ms: Option<u64>,
+    /// See [`LlmConfig::provider`].
+    pub llm_provider: Option<LlmProviderKind>,
+    /// See [`LlmConfig::base_url`].
+    pub llm_base_url: Option<String>,
+    /// See [`LlmConfig::api_key`].
+    pub llm_api_key: Option<String>,
+    /// See [`LlmConfig::model`].
+    pub llm_model: Option<String>,
+    /// See [`LlmConfig::max_retries`].
+    pub llm_max_retries: Option<u32>,
+    /// See [`AgentConfig::workflows_dir`].
+    pub workflows_dir: Option<PathBuf>,
+    /// See [`AgentConfig::max_concurrent`].
+    pub agent_max_concurrent: Option<usize>,
+    /// See [`AgentConfig::max_per_user`].
+    pub agent_max_per_user: Option<usize>,
+    /// See [`AgentConfig::step_timeout`].
+    pub agent_step_timeout_ms: Option<u64>,
+    /// See [`AgentConfig::roles`]; a TOML table, not read from the environment.
+    pub agent_roles: Option<BTreeMap<String, String>>,
 }
 
 /// A list given either as a TOML array or as one comma-separated string.
@@ -345,6 +424,16 @@ impl Layer {
             api_keys: over.api_keys.or(self.api_keys),
             ws_ping_interval_ms: over.ws_ping_interval_ms.or(self.ws_ping_interval_ms),
             ws_idle_timeout_ms: over.ws_idle_timeout_ms.or(self.ws_idle_timeout_ms),
+            llm_provider: over.llm_provider.or(self.llm_provider),
+            llm_base_url: over.llm_base_url.or(self.llm_base_url),
+            llm_api_key: over.llm_api_key.or(self.llm_api_key),
+            llm_model: over.llm_model.or(self.llm_model),
+            llm_max_retries: over.llm_max_retries.or(self.llm_max_retries),
+            workflows_dir: over.workflows_dir.or(self.workflows_dir),
+            agent_max_concurrent: over.agent_max_concurrent.or(self.agent_max_concurrent),
+            agent_max_per_user: over.agent_max_per_user.or(self.agent_max_per_user),
+            agent_step_timeout_ms: over.agent_step_timeout_ms.or(self.agent_step_timeout_ms),
+            agent_roles: over.agent_roles.or(self.agent_roles),
         }
     }
 }
@@ -377,6 +466,15 @@ const KEYS: &[&str] = &[
     "api_keys",
     "ws_ping_interval_ms",
     "ws_idle_timeout_ms",
+    "llm_provider",
+    "llm_base_url",
+    "llm_api_key",
+    "llm_model",
+    "llm_max_retries",
+    "workflows_dir",
+    "agent_max_concurrent",
+    "agent_max_per_user",
+    "agent_step_timeout_ms",
 ];
 
 /// Name of the file read from the working directory when no `--config` is given.
@@ -516,9 +614,32 @@ impl Config {
             idle_timeout: millis("ws_idle_timeout_ms", layer.ws_idle_timeout_ms, 60_000)?,
         };
 
+        let non_empty = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+        let agents = AgentConfig {
+            llm: layer.llm_provider.map(|provider| LlmConfig {
+                provider,
+                base_url: non_empty(layer.llm_base_url),
+                api_key: non_empty(layer.llm_api_key),
+                model: non_empty(layer.llm_model),
+                max_retries: layer.llm_max_retries.unwrap_or(2),
+            }),
+            workflows_dir: layer
+                .workflows_dir
+                .filter(|dir| !dir.as_os_str().is_empty()),
+            max_concurrent: positive("agent_max_concurrent", layer.agent_max_concurrent, 4)?,
+            max_per_user: positive("agent_max_per_user", layer.agent_max_per_user, 2)?,
+            step_timeout: millis(
+                "agent_step_timeout_ms",
+                layer.agent_step_timeout_ms,
+                300_000,
+            )?,
+            roles: layer.agent_roles.unwrap_or_default(),
+        };
+
         Ok(Config {
             api,
             plain_ws,
+            agents,
             claude,
             cluster: ClusterConfig {
                 redis_url,
@@ -636,6 +757,42 @@ impl Config {
         if let Some(url) = &self.cluster.redis_url {
             keys.insert("redis_url", toml::Value::String(mask_password(url)));
         }
+        let agents = &self.agents;
+        if let Some(llm) = &agents.llm {
+            keys.insert(
+                "llm_provider",
+                toml::Value::String(llm.provider.as_str().into()),
+            );
+            if let Some(url) = &llm.base_url {
+                keys.insert("llm_base_url", toml::Value::String(url.clone()));
+            }
+            if llm.api_key.is_some() {
+                keys.insert("llm_api_key", toml::Value::String("********".into()));
+            }
+            if let Some(model) = &llm.model {
+                keys.insert("llm_model", toml::Value::String(model.clone()));
+            }
+            keys.insert(
+                "llm_max_retries",
+                toml::Value::Integer(llm.max_retries.into()),
+            );
+        }
+        if let Some(dir) = &agents.workflows_dir {
+            keys.insert("workflows_dir", path(dir));
+        }
+        keys.insert("agent_max_concurrent", count(agents.max_concurrent));
+        keys.insert("agent_max_per_user", count(agents.max_per_user));
+        keys.insert("agent_step_timeout_ms", ms(agents.step_timeout));
+        keys.insert(
+            "agent_roles",
+            toml::Value::Table(
+                agents
+                    .roles
+                    .iter()
+                    .map(|(role, prompt)| (role.clone(), toml::Value::String(prompt.clone())))
+                    .collect(),
+            ),
+        );
         toml::to_string(&keys).unwrap_or_default()
     }
 }

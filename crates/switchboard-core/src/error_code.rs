@@ -36,6 +36,14 @@ pub enum ErrorCode {
     RateLimitExceeded,
     /// The process was running when the server stopped.
     Interrupted,
+    /// No LLM provider is configured for agent work.
+    LlmNotConfigured,
+    /// The LLM provider failed (HTTP error, stream error, malformed answer).
+    LlmError,
+    /// A human rejected an approval step.
+    ApprovalRejected,
+    /// The execution is not in a state that allows this (e.g. resume a running run).
+    InvalidState,
 }
 
 impl ErrorCode {
@@ -57,6 +65,10 @@ impl ErrorCode {
             ErrorCode::StreamError => "STREAM_ERROR",
             ErrorCode::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
             ErrorCode::Interrupted => "INTERRUPTED",
+            ErrorCode::LlmNotConfigured => "LLM_NOT_CONFIGURED",
+            ErrorCode::LlmError => "LLM_ERROR",
+            ErrorCode::ApprovalRejected => "APPROVAL_REJECTED",
+            ErrorCode::InvalidState => "INVALID_STATE",
         }
     }
 
@@ -66,7 +78,7 @@ impl ErrorCode {
     }
 
     /// Every code.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::RateLimited,
@@ -82,6 +94,10 @@ impl ErrorCode {
         ErrorCode::StreamError,
         ErrorCode::RateLimitExceeded,
         ErrorCode::Interrupted,
+        ErrorCode::LlmNotConfigured,
+        ErrorCode::LlmError,
+        ErrorCode::ApprovalRejected,
+        ErrorCode::InvalidState,
     ];
 }
 

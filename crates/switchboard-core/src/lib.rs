@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod error_code;
+pub mod execution;
 pub mod process;
 pub mod resource;
 pub mod room;
@@ -11,6 +12,7 @@ pub mod token;
 
 pub use config::Config;
 pub use error_code::ErrorCode;
+pub use execution::{ExecutionKind, ExecutionStatus, StepStatus};
 pub use process::{ProcessId, ProcessStatus};
 pub use resource::ResourceKind;
 pub use token::{Identity, TokenError};

@@ -16,6 +16,7 @@ use switchboard_core::{ErrorCode, Identity};
 use switchboard_jobs::claude::LookupError;
 use utoipa::ToSchema;
 
+use crate::agent_api;
 use crate::credentials::bearer;
 use crate::hub::{self, Publish};
 use crate::notify::{self, NewNotification};
@@ -46,19 +47,20 @@ pub fn routes<A: Adapter>() -> Router<SharedState> {
         .route("/media/{id}/complete", post(media_complete::<A>))
         .route("/media/{id}/error", post(media_error::<A>))
         .route("/openapi.json", get(openapi))
+        .merge(crate::agent_api::routes())
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such API route") })
 }
 
 /// An API failure; the one place codes meet HTTP statuses.
 #[derive(Debug)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     status: StatusCode,
     code: ErrorCode,
     message: String,
 }
 
 impl ApiError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status: status_of(code),
             code,
@@ -67,7 +69,7 @@ impl ApiError {
     }
 
     /// Fields of the wrong shape: 422.
-    fn invalid(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
         ApiError::new(ErrorCode::InvalidPayload, message)
     }
 
@@ -80,7 +82,7 @@ impl ApiError {
     }
 
     /// A body that is not JSON at all, or a bad query parameter: 400.
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::BAD_REQUEST,
             ..ApiError::invalid(message)
@@ -96,8 +98,13 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::ProcessNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::InvalidPayload => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::RateLimited | ErrorCode::RateLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::ClaudeUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::ClaudeUnavailable | ErrorCode::LlmNotConfigured => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        ErrorCode::InvalidState => StatusCode::CONFLICT,
         ErrorCode::Internal
+        | ErrorCode::LlmError
+        | ErrorCode::ApprovalRejected
         | ErrorCode::ExecutionError
         | ErrorCode::Timeout
         | ErrorCode::Cancelled
@@ -110,7 +117,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
 /// The body of every API error.
 #[derive(ToSchema)]
 #[allow(dead_code)] // only describes the JSON that `ApiError` writes
-pub struct ErrorResponse {
+pub(crate) struct ErrorResponse {
     error: ErrorDetail,
 }
 
@@ -145,7 +152,7 @@ impl From<LookupError> for ApiError {
 }
 
 /// The caller of a user route: a valid `Authorization: Bearer` JWT.
-fn caller(state: &SharedState, headers: &HeaderMap) -> Result<Identity, ApiError> {
+pub(crate) fn caller(state: &SharedState, headers: &HeaderMap) -> Result<Identity, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -237,13 +244,47 @@ fn backend(state: &SharedState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// The caller of a route open to users and backends: `None` for a backend
+/// (an API key or an admin token), the identity for any other valid JWT.
+pub(crate) fn principal(
+    state: &SharedState,
+    headers: &HeaderMap,
+) -> Result<Option<Identity>, ApiError> {
+    let token = bearer(headers).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Unauthorized,
+            "Authorization: Bearer token or API key required",
+        )
+    })?;
+    if state
+        .config
+        .api
+        .keys
+        .iter()
+        .any(|key| constant_time_eq(key.as_bytes(), token.as_bytes()))
+    {
+        return Ok(None);
+    }
+    match state.verifier.verify(token) {
+        Ok(identity) if identity.is_admin() => Ok(None),
+        Ok(identity) => Ok(Some(identity)),
+        Err(error) => {
+            state.metrics.auth_failed(error.code());
+            Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "Invalid API key or token",
+            ))
+        }
+    }
+}
+
 /// Compares secrets without leaking where they differ through timing.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 /// Parses a JSON body: 400 when it is not JSON, 422 when fields are wrong.
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+pub(crate) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     let value: Json = serde_json::from_slice(bytes)
         .map_err(|error| ApiError::bad_request(format!("Invalid JSON: {error}")))?;
     serde_json::from_value(value).map_err(|error| ApiError::invalid(error.to_string()))
@@ -707,7 +748,11 @@ async fn openapi() -> Response {
     paths(
         get_process, list_processes, publish, agent_status, chat_message, stats,
         create_notification, list_notifications, read_notification,
-        create_media, media_progress, media_complete, media_error
+        create_media, media_progress, media_complete, media_error,
+        agent_api::list_workflows, agent_api::create_workflow, agent_api::get_workflow,
+        agent_api::update_workflow, agent_api::delete_workflow, agent_api::execute_workflow,
+        agent_api::get_execution, agent_api::decide, agent_api::cancel, agent_api::pause,
+        agent_api::resume
     ),
     components(schemas(ErrorResponse, ErrorDetail)),
     modifiers(&BearerAuth)

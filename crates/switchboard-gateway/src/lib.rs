@@ -7,11 +7,14 @@
 //! clients get a server disconnect, HTTP connections are given the
 //! configured grace period, and the store is closed.
 
+mod agent_api;
+mod agent_relay;
 mod api;
 mod credentials;
 mod http;
 mod hub;
 mod metrics;
+mod monitor;
 mod notify;
 mod plain_ws;
 mod relay;
@@ -30,6 +33,7 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::{Adapter, Emitter};
 use socketioxide::layer::SocketIoLayer;
 use socketioxide_redis::{RedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
+use switchboard_agents::AgentRuntime;
 use switchboard_core::Config;
 use switchboard_core::token::Keys;
 use switchboard_jobs::claude::{ClaudeRunner, ProcessEvent};
@@ -49,6 +53,13 @@ pub struct App {
     close_sockets: CloseSockets,
     state: SharedState,
     relay: tokio::task::JoinHandle<()>,
+    agent_relay: tokio::task::JoinHandle<()>,
+}
+
+/// What the work engines report, before the relays consume it.
+struct Streams {
+    process: tokio::sync::mpsc::Receiver<ProcessEvent>,
+    agent: tokio::sync::mpsc::Receiver<switchboard_agents::AgentEvent>,
 }
 
 impl App {
@@ -68,7 +79,16 @@ impl App {
             ClaudeRunner::start(config.claude.clone(), store.clone(), rate_limiter, events)
                 .await
                 .context("starting the Claude runner")?;
-        let state = AppState::new(config, keys.verifier, store, claude);
+        let (agent_events, agent_stream) = tokio::sync::mpsc::channel(1024);
+        let llm = switchboard_agents::llm::from_config(config.agents.llm.as_ref(), &claude)
+            .context("configuring the LLM provider")?;
+        let agents = AgentRuntime::new(&config.agents, store.clone(), llm, agent_events)
+            .context("starting the agent runtime")?;
+        let state = AppState::new(config, keys.verifier, store, claude, agents);
+        let streams = Streams {
+            process: process_events,
+            agent: agent_stream,
+        };
 
         let settings = &state.config.socketio;
         // The transport drops connections only at twice the configured
@@ -91,7 +111,7 @@ impl App {
             None => {
                 let (layer, io) = builder.build_layer();
                 socket::register_local(&io, &state);
-                Ok(App::assemble(state, layer, io, process_events))
+                App::assemble(state, layer, io, streams).await
             }
             Some(url) => {
                 let client = redis::Client::open(resp3(&url)).context("parsing redis_url")?;
@@ -113,22 +133,34 @@ impl App {
                 socket::register_cluster(&io, &state)
                     .await
                     .context("registering namespaces with the Redis adapter")?;
-                Ok(App::assemble(state, layer, io, process_events))
+                App::assemble(state, layer, io, streams).await
             }
         }
     }
 
     /// Routes and background tasks around a Socket.IO instance of any adapter.
-    fn assemble<A: Adapter>(
+    /// Also resumes the agent executions a previous server left unfinished,
+    /// once their events have a listener.
+    async fn assemble<A: Adapter>(
         state: SharedState,
         layer: SocketIoLayer<A>,
         io: SocketIo<A>,
-        process_events: tokio::sync::mpsc::Receiver<ProcessEvent>,
-    ) -> App {
-        let relay = relay::spawn(io.clone(), process_events);
+        streams: Streams,
+    ) -> anyhow::Result<App> {
+        let relay = relay::spawn(io.clone(), streams.process);
+        let agent_relay = agent_relay::spawn(io.clone(), state.monitors.clone(), streams.agent);
+        let resumed = state
+            .agents
+            .recover()
+            .await
+            .context("resuming agent executions")?;
+        if resumed > 0 {
+            tracing::info!(resumed, "resumed agent executions of a previous run");
+        }
         let router = Router::new()
             .merge(http::routes())
             .route("/ws", axum::routing::get(plain_ws::upgrade))
+            .route("/api/ws", axum::routing::get(monitor::upgrade))
             .nest(
                 "/api/v1",
                 api::routes::<A>().layer(axum::Extension(io.clone())),
@@ -150,12 +182,13 @@ impl App {
                 io.close().await;
             })
         });
-        App {
+        Ok(App {
             router,
             close_sockets,
             state,
             relay,
-        }
+            agent_relay,
+        })
     }
 
     /// The node's shared state (metrics, store, configuration).
@@ -188,8 +221,13 @@ impl App {
         self.state.plain_clients.close_all();
         // Running work first: its final events still reach connected clients.
         self.state.claude.shutdown(grace).await;
+        // Agent runs stop and keep their checkpoints: they resume at restart.
+        self.state.agents.shutdown(grace).await;
         if tokio::time::timeout(grace, self.relay).await.is_err() {
             tracing::warn!("process events still unsent after the grace period");
+        }
+        if tokio::time::timeout(grace, self.agent_relay).await.is_err() {
+            tracing::warn!("agent events still unsent after the grace period");
         }
         // Send every Socket.IO client a server disconnect (so it does not
         // reconnect-loop against a closing node), then close the transports,
@@ -251,6 +289,12 @@ fn cors(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(allow_origin)
         .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
         .allow_headers(AllowHeaders::mirror_request())
 }

@@ -1,15 +1,17 @@
 //! What every handler shares: configuration, the token verifier, the store,
-//! the Claude runner and the metrics.
+//! the Claude runner, the agent runtime and the metrics.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use switchboard_agents::AgentRuntime;
 use switchboard_core::Config;
 use switchboard_core::token::TokenVerifier;
 use switchboard_jobs::claude::ClaudeRunner;
 use switchboard_store::Store;
 
 use crate::metrics::Metrics;
+use crate::monitor::Monitors;
 use crate::plain_ws::PlainClients;
 
 /// State shared by HTTP routes and Socket.IO handlers.
@@ -23,6 +25,10 @@ pub struct AppState {
     pub store: Store,
     /// Runs Claude CLI processes.
     pub claude: ClaudeRunner,
+    /// Runs workflows, orchestrations, critiques and discussions.
+    pub agents: AgentRuntime,
+    /// The `/api/ws` subscribers.
+    pub monitors: Arc<Monitors>,
     /// Counters and gauges.
     pub metrics: Metrics,
     /// The connected `/ws` clients.
@@ -40,12 +46,15 @@ impl AppState {
         verifier: TokenVerifier,
         store: Store,
         claude: ClaudeRunner,
+        agents: AgentRuntime,
     ) -> SharedState {
         Arc::new(AppState {
             config,
             verifier,
             store,
             claude,
+            agents,
+            monitors: Arc::default(),
             metrics: Metrics::default(),
             plain_clients: Arc::default(),
             draining: AtomicBool::new(false),

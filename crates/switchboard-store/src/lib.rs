@@ -4,10 +4,12 @@
 //! The embedded default is one SQLite file under the data directory, opened
 //! in WAL mode and migrated on open.
 
+mod agents;
 mod media;
 mod notifications;
 mod processes;
 
+pub use agents::{EventRecord, ExecutionRecord, NewExecution, StepRecord, WorkflowRecord};
 pub use media::{Media, MediaStatus, MediaUpdate};
 pub use notifications::Notification;
 pub use processes::{NewProcess, Outcome, ProcessRecord};

@@ -4,6 +4,7 @@
 //! serves a single node (in-memory adapter) and a cluster (a shared adapter).
 
 mod account;
+mod agent;
 mod args;
 mod call;
 mod claude;
@@ -87,6 +88,15 @@ async fn admit_default<A: Adapter>(
     socket.on("claude:execute", claude::execute::<A>);
     socket.on("claude:status", claude::status::<A>);
     socket.on("claude:cancel", claude::cancel::<A>);
+    socket.on("agent:workflow:execute", agent::execute::<A>);
+    socket.on("agent:workflow:status", agent::status::<A>);
+    socket.on("agent:workflow:cancel", agent::cancel::<A>);
+    socket.on("agent:workflow:pause", agent::pause::<A>);
+    socket.on("agent:workflow:resume", agent::resume::<A>);
+    socket.on("agent:workflow:approve", agent::approve::<A>);
+    socket.on("agent:orchestrate", agent::orchestrate::<A>);
+    socket.on("agent:critique:execute", agent::critique::<A>);
+    socket.on("agent:discussion:execute", agent::discuss::<A>);
     socket.on_fallback(guard::unknown_event::<A>);
     track(&socket, &state);
     Ok(())

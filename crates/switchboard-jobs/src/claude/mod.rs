@@ -7,6 +7,6 @@ pub mod stream;
 
 pub use request::{ExecuteRequest, InvalidRequest};
 pub use runner::{
-    Accepted, CancelError, Cancellation, ClaudeRunner, Finished, LookupError, ProcessEvent,
-    ProcessEventKind, StatusView, SubmitError,
+    Accepted, CancelError, Cancellation, ClaudeRunner, Finished, LookupError, Observed,
+    ProcessEvent, ProcessEventKind, StatusView, SubmitError,
 };

@@ -186,6 +186,17 @@ struct Active {
     output: String,
     truncated: bool,
     stop: watch::Sender<Option<StopReason>>,
+    /// Another engine following this run (an agent step using the CLI as its model).
+    observer: Option<mpsc::UnboundedSender<ProcessEventKind>>,
+}
+
+/// A run followed by its starter: its events, and the handle that stops it.
+#[derive(Debug)]
+pub struct Observed {
+    /// The run's events, ending after `Completed` or `Failed`.
+    pub events: mpsc::UnboundedReceiver<ProcessEventKind>,
+    /// Stops the run (e.g. when the follower goes away).
+    pub cancellation: Cancellation,
 }
 
 /// Runs Claude CLI processes; cheap to clone.
@@ -316,6 +327,7 @@ impl ClaudeRunner {
                 output: String::new(),
                 truncated: false,
                 stop,
+                observer: None,
             },
         );
         inner.unfinished.send_modify(|count| *count += 1);
@@ -345,6 +357,24 @@ impl ClaudeRunner {
                 .finish(&id, &user_id, status, code, message, outcome)
                 .await;
         });
+    }
+
+    /// Starts an accepted run whose events also go to the returned receiver,
+    /// for engines that use the CLI as a building block.
+    pub fn run_observed(&self, accepted: Accepted) -> Observed {
+        let (observer, events) = mpsc::unbounded_channel();
+        if let Some(active) = self.inner.lock().get_mut(&accepted.id) {
+            active.observer = Some(observer);
+        }
+        let cancellation = Cancellation {
+            inner: self.inner.clone(),
+            id: accepted.id.clone(),
+        };
+        self.run(accepted);
+        Observed {
+            events,
+            cancellation,
+        }
     }
 
     /// The status of one of the caller's processes, with all output so far.
@@ -470,6 +500,13 @@ impl Inner {
     }
 
     async fn emit(&self, id: &ProcessId, kind: ProcessEventKind) {
+        if let Some(observer) = self
+            .lock()
+            .get(id)
+            .and_then(|active| active.observer.as_ref())
+        {
+            let _ = observer.send(kind.clone());
+        }
         let event = ProcessEvent {
             id: id.clone(),
             kind,
@@ -739,7 +776,7 @@ impl Inner {
         if let Err(error) = self.store.finish_process(id, status, &outcome).await {
             tracing::error!(process = %id, %error, "cannot store the outcome");
         }
-        self.lock().remove(id);
+        let observer = self.lock().remove(id).and_then(|active| active.observer);
         let finished = Box::new(Finished {
             user_id: user_id.to_owned(),
             status,
@@ -754,6 +791,9 @@ impl Inner {
                 finished,
             },
         };
+        if let Some(observer) = observer {
+            let _ = observer.send(kind.clone());
+        }
         self.emit(id, kind).await;
         self.unfinished
             .send_modify(|count| *count = count.saturating_sub(1));
