@@ -5,7 +5,7 @@ import { startServer, tokenFor, connected, eventually } from './harness.mjs';
 import { startFakeLlm } from './fixtures/fake-llm.mjs';
 
 /** A fake LLM and a server configured to use it; both stop with the test. */
-export async function agentServer(t, { flavor = 'anthropic', script, env = {} } = {}) {
+export async function agentServer(t, { flavor = 'anthropic', script, env = {}, args = [] } = {}) {
   const llm = await startFakeLlm({ flavor, script });
   const server = await startServer({
     env: {
@@ -15,6 +15,7 @@ export async function agentServer(t, { flavor = 'anthropic', script, env = {} } 
       SWITCHBOARD_LLM_MODEL: 'fake-model',
       ...env,
     },
+    args,
   });
   t.after(async () => { await server.stop(); await llm.close(); });
   return { server, llm };

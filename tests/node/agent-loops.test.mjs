@@ -4,6 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ask, eventually, startServer, tokenFor } from './harness.mjs';
 import { agentServer, api, createWorkflow, user } from './agent-harness.mjs';
 import { startFakeLlm } from './fixtures/fake-llm.mjs';
@@ -11,7 +14,13 @@ import { startFakeLlm } from './fixtures/fake-llm.mjs';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('agent:orchestrate runs the roles in order and reports through agent:workflow:*', async (t) => {
-  const { server, llm } = await agentServer(t, { script: ({ system }) => ({ text: `work of ${/You are (?:a |an )?(\w+)/.exec(system)?.[1]}` }) });
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-roles-'));
+  const config = join(dir, 'switchboard.toml');
+  writeFileSync(config, '[agent_roles]\nreviewer = "You are a pedantic reviewer."\n');
+  const { server, llm } = await agentServer(t, {
+    args: ['--config', config],
+    script: ({ system }) => ({ text: `work of ${/You are (?:a |an )?(?:pedantic )?(\w+)/.exec(system)?.[1]}` }),
+  });
   const { socket, events } = await user(server, 'ada');
   const ack = await ask(socket, 'agent:orchestrate', { task: 'Generate a marketing strategy', agents: ['researcher', 'writer', 'reviewer'] });
   assert.equal(ack.success, true, JSON.stringify(ack));
@@ -23,6 +32,7 @@ test('agent:orchestrate runs the roles in order and reports through agent:workfl
   assert.ok(events.of(ack.executionId).every((e) => e.workflowId === ack.workflowId));
   assert.match(llm.requests[1].prompt, /Generate a marketing strategy[\s\S]*work of researcher/);
   assert.match(llm.requests[2].prompt, /work of writer/);
+  assert.equal(llm.requests[2].system, 'You are a pedantic reviewer.', 'configured roles replace built-in ones');
 });
 
 test('critique revises until every score reaches the threshold, surviving a critic that answers in prose', async (t) => {

@@ -16,7 +16,7 @@ const DIAMOND = {
   name: 'Diamond',
   steps: [
     { id: 'a', name: 'Research', kind: 'llm', role: 'researcher', prompt: 'STEP-A about {{input.topic}}' },
-    { id: 'b', name: 'Outline', kind: 'llm', prompt: 'STEP-B about {{input.topic}}' },
+    { id: 'b', name: 'Outline', kind: 'llm', model: 'outline-model', prompt: 'STEP-B about {{input.topic}}' },
     { id: 'c', name: 'Draft', kind: 'llm', dependsOn: ['a', 'b'], prompt: 'STEP-C using [{{steps.a.output}}] and [{{steps.b.output}}]' },
   ],
 };
@@ -70,6 +70,7 @@ test('a DAG runs in parallel where it can, streams deltas and templates outputs 
   assert.equal(first.body.model, 'fake-model');
   assert.equal(first.prompt, 'STEP-A about tides');
   assert.match(first.system, /researcher/);
+  assert.equal(llm.requests.find((r) => r.prompt.startsWith('STEP-B')).body.model, 'outline-model', 'a step may override the model');
   const last = llm.requests.find((r) => r.prompt.startsWith('STEP-C'));
   assert.equal(last.prompt, 'STEP-C using [facts about tides] and [an outline of tides]');
 
@@ -144,6 +145,7 @@ test('a step retry policy repeats a failed attempt; malformed chunks fail cleanl
   const { server } = await agentServer(t, {
     script: ({ prompt }) => {
       if (prompt === 'FLAKY') { flaky += 1; return flaky === 1 ? { text: 'partial', truncate: true } : { text: 'second time lucky' }; }
+      if (prompt === 'HANG') return { text: 'forever', hang: true };
       return { text: 'x', malformed: true };
     },
   });
@@ -163,6 +165,11 @@ test('a step retry policy repeats a failed attempt; malformed chunks fail cleanl
   const failed = await events.wait(run.executionId, 'agent:workflow:failed');
   assert.equal(failed.code, 'LLM_ERROR');
   assert.match(failed.error, /malformed/i);
+  const slow = await createWorkflow(server, 'ada', { name: 'timeout', steps: [{ id: 't', prompt: 'HANG', timeoutMs: 300 }] });
+  const timed = await ask(socket, 'agent:workflow:execute', { workflowId: slow, input: {} });
+  const timedOut = await events.wait(timed.executionId, 'agent:workflow:failed');
+  assert.equal(timedOut.code, 'TIMEOUT');
+  assert.match(timedOut.error, /within 300 ms/);
   // The socket is still fine.
   assert.equal((await ask(socket, 'ping')).timestamp > 0, true);
 });

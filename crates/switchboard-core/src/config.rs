@@ -949,4 +949,47 @@ mod tests {
             .allowed_roots;
         assert_eq!(default_roots, vec![PathBuf::from("./data/workspaces")]);
     }
+
+    #[test]
+    fn agent_settings_from_the_environment_and_the_file() {
+        let layer = env(&[
+            ("SWITCHBOARD_LLM_PROVIDER", "openai"),
+            ("SWITCHBOARD_LLM_BASE_URL", "http://localhost:11434/v1"),
+            ("SWITCHBOARD_LLM_API_KEY", "sk-secret"),
+            ("SWITCHBOARD_LLM_MODEL", "llama3.2"),
+            ("SWITCHBOARD_AGENT_MAX_CONCURRENT", "3"),
+        ]);
+        let file: Layer = toml::from_str(
+            "workflows_dir = \"./flows\"\n[agent_roles]\nlawyer = \"You read contracts.\"\n",
+        )
+        .unwrap();
+        let config = Config::from_layer(file.overlay(layer)).unwrap();
+        let llm = config.agents.llm.as_ref().unwrap();
+        assert_eq!(llm.provider, LlmProviderKind::OpenAi);
+        assert_eq!(llm.base_url.as_deref(), Some("http://localhost:11434/v1"));
+        assert_eq!(llm.model.as_deref(), Some("llama3.2"));
+        assert_eq!(llm.max_retries, 2);
+        assert_eq!(config.agents.max_concurrent, 3);
+        assert_eq!(config.agents.workflows_dir, Some(PathBuf::from("./flows")));
+        assert_eq!(config.agents.roles["lawyer"], "You read contracts.");
+        let printed = config.to_masked_toml();
+        assert!(!printed.contains("sk-secret"), "{printed}");
+        assert!(printed.contains("llm_provider = \"openai\""), "{printed}");
+        let reparsed: Layer = toml::from_str(&printed).unwrap();
+        assert_eq!(
+            reparsed.agent_roles.unwrap()["lawyer"],
+            "You read contracts."
+        );
+
+        assert!(
+            Config::from_layer(Layer::default())
+                .unwrap()
+                .agents
+                .llm
+                .is_none()
+        );
+        assert!(
+            Layer::from_env([("SWITCHBOARD_LLM_PROVIDER".to_owned(), "gpt".to_owned())]).is_err()
+        );
+    }
 }
