@@ -27,6 +27,33 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the effective configuration, secrets masked.
     Config,
+    /// Work with Strudel patterns offline.
+    #[command(subcommand)]
+    Strudel(StrudelCommand),
+}
+
+/// `switchboard strudel ...`.
+#[derive(Debug, Subcommand)]
+pub enum StrudelCommand {
+    /// Print the events (haps) of a span as JSON lines:
+    /// `{"whole":[b,e]|null,"part":[b,e],"value":{...}}` with exact `"n/d"` times.
+    Events(EventsArgs),
+}
+
+/// Flags of `strudel events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Start of the span, in cycles.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub from: f64,
+    /// End of the span, in cycles.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub to: f64,
+    /// Only events that start inside the span (the ones that sound).
+    #[arg(long)]
+    pub onsets: bool,
+    /// Strudel code, e.g. 's("bd sd").gain(0.8)'.
+    pub code: String,
 }
 
 /// Flags of `serve`; each overrides the file and the environment.

@@ -13,7 +13,7 @@ use switchboard_core::token::{Keys, TokenRequest};
 use switchboard_gateway::App;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command, ServeArgs, TokenArgs};
+use crate::cli::{Cli, Command, EventsArgs, ServeArgs, StrudelCommand, TokenArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Config => Config::load(cli.config.as_deref(), Layer::default())
             .map(|config| print!("{}", config.to_masked_toml()))
             .map_err(Into::into),
+        Command::Strudel(StrudelCommand::Events(args)) => strudel_events(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -45,6 +46,28 @@ fn serve(config_file: Option<&std::path::Path>, args: &ServeArgs) -> anyhow::Res
         let app = App::build(config).await?;
         app.serve(listener, shutdown_signal()).await
     })
+}
+
+/// Prints the haps of a span; on an error prints `{"error": ...}` and fails.
+fn strudel_events(args: &EventsArgs) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use switchboard_strudel::{Frac, haps};
+    let span = Frac::from_f64(args.from).zip(Frac::from_f64(args.to));
+    let Some((from, to)) = span.filter(|(from, to)| from <= to) else {
+        anyhow::bail!("--from and --to must be finite with from <= to");
+    };
+    let program = match switchboard_strudel::evaluate(&args.code) {
+        Ok(program) => program,
+        Err(error) => {
+            println!("{}", serde_json::json!({ "error": error.to_string() }));
+            return Err(error.into());
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for hap in haps::query(&program.pattern, from, to, args.onsets) {
+        writeln!(out, "{}", haps::to_json(&hap))?;
+    }
+    Ok(())
 }
 
 fn token(config_file: Option<&std::path::Path>, args: &TokenArgs) -> anyhow::Result<()> {
