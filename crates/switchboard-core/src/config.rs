@@ -40,6 +40,25 @@ pub struct Config {
     pub plain_ws: PlainWsConfig,
     /// The agent runtime: LLM provider, workflows, limits.
     pub agents: AgentConfig,
+    /// Strudel renders: limits, samples, audio retention.
+    pub strudel: StrudelConfig,
+}
+
+/// Strudel renders (SPEC §5).
+#[derive(Debug, Clone)]
+pub struct StrudelConfig {
+    /// Folder of samples in the Dirt-Samples layout (`<dir>/<name>/*.wav`).
+    pub samples_dir: Option<PathBuf>,
+    /// Longest render in seconds (default 60).
+    pub max_duration_s: f64,
+    /// Highest sample rate (default 96000).
+    pub max_sample_rate: u32,
+    /// Most events one render may play (default 20000).
+    pub max_events: usize,
+    /// Renders at once on this node (default 2); the rest queue.
+    pub max_concurrent: usize,
+    /// How long rendered audio stays downloadable (default 1 h).
+    pub audio_retention: Duration,
 }
 
 /// Which wire protocol reaches the model.
@@ -294,6 +313,18 @@ pub struct Layer {
     pub agent_step_timeout_ms: Option<u64>,
     /// See [`AgentConfig::roles`]; a TOML table, not read from the environment.
     pub agent_roles: Option<BTreeMap<String, String>>,
+    /// See [`StrudelConfig::samples_dir`].
+    pub strudel_samples_dir: Option<PathBuf>,
+    /// See [`StrudelConfig::max_duration_s`].
+    pub strudel_max_duration_s: Option<f64>,
+    /// See [`StrudelConfig::max_sample_rate`].
+    pub strudel_max_sample_rate: Option<u32>,
+    /// See [`StrudelConfig::max_events`].
+    pub strudel_max_events: Option<usize>,
+    /// See [`StrudelConfig::max_concurrent`].
+    pub strudel_max_concurrent: Option<usize>,
+    /// See [`StrudelConfig::audio_retention`].
+    pub strudel_audio_retention_ms: Option<u64>,
 }
 
 /// A list given either as a TOML array or as one comma-separated string.
@@ -434,6 +465,16 @@ impl Layer {
             agent_max_per_user: over.agent_max_per_user.or(self.agent_max_per_user),
             agent_step_timeout_ms: over.agent_step_timeout_ms.or(self.agent_step_timeout_ms),
             agent_roles: over.agent_roles.or(self.agent_roles),
+            strudel_samples_dir: over.strudel_samples_dir.or(self.strudel_samples_dir),
+            strudel_max_duration_s: over.strudel_max_duration_s.or(self.strudel_max_duration_s),
+            strudel_max_sample_rate: over
+                .strudel_max_sample_rate
+                .or(self.strudel_max_sample_rate),
+            strudel_max_events: over.strudel_max_events.or(self.strudel_max_events),
+            strudel_max_concurrent: over.strudel_max_concurrent.or(self.strudel_max_concurrent),
+            strudel_audio_retention_ms: over
+                .strudel_audio_retention_ms
+                .or(self.strudel_audio_retention_ms),
         }
     }
 }
@@ -475,6 +516,12 @@ const KEYS: &[&str] = &[
     "agent_max_concurrent",
     "agent_max_per_user",
     "agent_step_timeout_ms",
+    "strudel_samples_dir",
+    "strudel_max_duration_s",
+    "strudel_max_sample_rate",
+    "strudel_max_events",
+    "strudel_max_concurrent",
+    "strudel_audio_retention_ms",
 ];
 
 /// Name of the file read from the working directory when no `--config` is given.
@@ -636,10 +683,40 @@ impl Config {
             roles: layer.agent_roles.unwrap_or_default(),
         };
 
+        let max_duration_s = layer.strudel_max_duration_s.unwrap_or(60.0);
+        if !(max_duration_s.is_finite() && max_duration_s > 0.0) {
+            return Err(ConfigError::Invalid {
+                key: "strudel_max_duration_s",
+                message: "must be a positive number of seconds".into(),
+            });
+        }
+        let max_sample_rate = layer.strudel_max_sample_rate.unwrap_or(96_000);
+        if !(8_000..=192_000).contains(&max_sample_rate) {
+            return Err(ConfigError::Invalid {
+                key: "strudel_max_sample_rate",
+                message: "must be 8000..=192000".into(),
+            });
+        }
+        let strudel = StrudelConfig {
+            samples_dir: layer
+                .strudel_samples_dir
+                .filter(|dir| !dir.as_os_str().is_empty()),
+            max_duration_s,
+            max_sample_rate,
+            max_events: positive("strudel_max_events", layer.strudel_max_events, 20_000)?,
+            max_concurrent: positive("strudel_max_concurrent", layer.strudel_max_concurrent, 2)?,
+            audio_retention: millis(
+                "strudel_audio_retention_ms",
+                layer.strudel_audio_retention_ms,
+                3_600_000,
+            )?,
+        };
+
         Ok(Config {
             api,
             plain_ws,
             agents,
+            strudel,
             claude,
             cluster: ClusterConfig {
                 redis_url,
@@ -780,6 +857,21 @@ impl Config {
         if let Some(dir) = &agents.workflows_dir {
             keys.insert("workflows_dir", path(dir));
         }
+        let strudel = &self.strudel;
+        if let Some(dir) = &strudel.samples_dir {
+            keys.insert("strudel_samples_dir", path(dir));
+        }
+        keys.insert(
+            "strudel_max_duration_s",
+            toml::Value::Float(strudel.max_duration_s),
+        );
+        keys.insert(
+            "strudel_max_sample_rate",
+            toml::Value::Integer(strudel.max_sample_rate.into()),
+        );
+        keys.insert("strudel_max_events", count(strudel.max_events));
+        keys.insert("strudel_max_concurrent", count(strudel.max_concurrent));
+        keys.insert("strudel_audio_retention_ms", ms(strudel.audio_retention));
         keys.insert("agent_max_concurrent", count(agents.max_concurrent));
         keys.insert("agent_max_per_user", count(agents.max_per_user));
         keys.insert("agent_step_timeout_ms", ms(agents.step_timeout));

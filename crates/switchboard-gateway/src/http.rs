@@ -55,3 +55,29 @@ async fn metrics(State(state): State<SharedState>) -> Response {
     )
         .into_response()
 }
+
+/// `GET /audio/{name}`: a rendered WAV, while it is retained.
+pub async fn audio(
+    State(state): State<SharedState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    let Some(path) = state.strudel.audio_file(&name) else {
+        let body = json!({"error": {"code": "NOT_FOUND", "message": "No such audio (it may have expired)"}});
+        return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
+    };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "audio/wav"),
+                (header::CACHE_CONTROL, "private, max-age=3600"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read rendered audio");
+            let body = json!({"error": {"code": "NOT_FOUND", "message": "No such audio (it may have expired)"}});
+            (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+        }
+    }
+}

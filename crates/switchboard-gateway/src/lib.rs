@@ -20,6 +20,7 @@ mod plain_ws;
 mod relay;
 mod socket;
 mod state;
+mod strudel_relay;
 mod wire;
 
 use std::future::Future;
@@ -38,6 +39,7 @@ use switchboard_core::Config;
 use switchboard_core::token::Keys;
 use switchboard_jobs::claude::{ClaudeRunner, ProcessEvent};
 use switchboard_jobs::rate_limit::RateLimiter;
+use switchboard_jobs::strudel::StrudelRenderer;
 use switchboard_store::Store;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
@@ -54,12 +56,14 @@ pub struct App {
     state: SharedState,
     relay: tokio::task::JoinHandle<()>,
     agent_relay: tokio::task::JoinHandle<()>,
+    render_relay: tokio::task::JoinHandle<()>,
 }
 
 /// What the work engines report, before the relays consume it.
 struct Streams {
     process: tokio::sync::mpsc::Receiver<ProcessEvent>,
     agent: tokio::sync::mpsc::Receiver<switchboard_agents::AgentEvent>,
+    render: tokio::sync::mpsc::Receiver<switchboard_jobs::strudel::RenderEvent>,
 }
 
 impl App {
@@ -84,10 +88,18 @@ impl App {
             .context("configuring the LLM provider")?;
         let agents = AgentRuntime::new(&config.agents, store.clone(), llm, agent_events)
             .context("starting the agent runtime")?;
-        let state = AppState::new(config, keys.verifier, store, claude, agents);
+        let (render_events, render_stream) = tokio::sync::mpsc::channel(1024);
+        let strudel = StrudelRenderer::start(
+            config.strudel.clone(),
+            config.server.data_dir.join("audio"),
+            render_events,
+        )
+        .context("starting the Strudel renderer")?;
+        let state = AppState::new(config, keys.verifier, store, claude, agents, strudel);
         let streams = Streams {
             process: process_events,
             agent: agent_stream,
+            render: render_stream,
         };
 
         let settings = &state.config.socketio;
@@ -149,6 +161,7 @@ impl App {
     ) -> anyhow::Result<App> {
         let relay = relay::spawn(io.clone(), streams.process);
         let agent_relay = agent_relay::spawn(io.clone(), state.monitors.clone(), streams.agent);
+        let render_relay = strudel_relay::spawn(io.clone(), streams.render);
         let resumed = state
             .agents
             .recover()
@@ -161,6 +174,7 @@ impl App {
             .merge(http::routes())
             .route("/ws", axum::routing::get(plain_ws::upgrade))
             .route("/api/ws", axum::routing::get(monitor::upgrade))
+            .route("/audio/{name}", axum::routing::get(http::audio))
             .nest(
                 "/api/v1",
                 api::routes::<A>().layer(axum::Extension(io.clone())),
@@ -188,6 +202,7 @@ impl App {
             state,
             relay,
             agent_relay,
+            render_relay,
         })
     }
 
@@ -228,6 +243,13 @@ impl App {
         }
         if tokio::time::timeout(grace, self.agent_relay).await.is_err() {
             tracing::warn!("agent events still unsent after the grace period");
+        }
+        self.state.strudel.shutdown(grace).await;
+        if tokio::time::timeout(grace, self.render_relay)
+            .await
+            .is_err()
+        {
+            tracing::warn!("render events still unsent after the grace period");
         }
         // Send every Socket.IO client a server disconnect (so it does not
         // reconnect-loop against a closing node), then close the transports,

@@ -8,6 +8,7 @@ use switchboard_agents::AgentRuntime;
 use switchboard_core::Config;
 use switchboard_core::token::TokenVerifier;
 use switchboard_jobs::claude::ClaudeRunner;
+use switchboard_jobs::strudel::StrudelRenderer;
 use switchboard_store::Store;
 
 use crate::metrics::Metrics;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub claude: ClaudeRunner,
     /// Runs workflows, orchestrations, critiques and discussions.
     pub agents: AgentRuntime,
+    /// Renders Strudel code to audio.
+    pub strudel: StrudelRenderer,
     /// The `/api/ws` subscribers.
     pub monitors: Arc<Monitors>,
     /// Counters and gauges.
@@ -47,6 +50,7 @@ impl AppState {
         store: Store,
         claude: ClaudeRunner,
         agents: AgentRuntime,
+        strudel: StrudelRenderer,
     ) -> SharedState {
         Arc::new(AppState {
             config,
@@ -54,6 +58,7 @@ impl AppState {
             store,
             claude,
             agents,
+            strudel,
             monitors: Arc::default(),
             metrics: Metrics::default(),
             plain_clients: Arc::default(),

@@ -7,3 +7,4 @@ pub mod child;
 pub mod claude;
 pub mod rate_limit;
 pub mod scheduler;
+pub mod strudel;

@@ -12,8 +12,10 @@ pub mod haps;
 pub mod mini;
 pub mod note;
 pub mod pattern;
+pub mod render;
 pub mod script;
 pub mod signal;
+pub mod synth;
 
 pub use eval::{Program, evaluate};
 pub use fraction::Frac;

@@ -30,6 +30,24 @@ pub enum Command {
     /// Work with Strudel patterns offline.
     #[command(subcommand)]
     Strudel(StrudelCommand),
+    /// Render Strudel code to a 16-bit stereo WAV file.
+    Render(RenderArgs),
+}
+
+/// Flags of `render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Strudel code, e.g. 's("bd sd, hh*4").gain(0.8)'.
+    pub code: String,
+    /// Where to write the WAV file.
+    #[arg(short, long, default_value = "out.wav")]
+    pub output: PathBuf,
+    /// Seconds of audio.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Frames per second.
+    #[arg(long, default_value_t = 44_100)]
+    pub sample_rate: u32,
 }
 
 /// `switchboard strudel ...`.

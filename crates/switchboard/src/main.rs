@@ -13,7 +13,7 @@ use switchboard_core::token::{Keys, TokenRequest};
 use switchboard_gateway::App;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command, EventsArgs, ServeArgs, StrudelCommand, TokenArgs};
+use crate::cli::{Cli, Command, EventsArgs, RenderArgs, ServeArgs, StrudelCommand, TokenArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
             .map(|config| print!("{}", config.to_masked_toml()))
             .map_err(Into::into),
         Command::Strudel(StrudelCommand::Events(args)) => strudel_events(&args),
+        Command::Render(args) => render(cli.config.as_deref(), &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,6 +68,50 @@ fn strudel_events(args: &EventsArgs) -> anyhow::Result<()> {
     for hap in haps::query(&program.pattern, from, to, args.onsets) {
         writeln!(out, "{}", haps::to_json(&hap))?;
     }
+    Ok(())
+}
+
+/// Renders code to a WAV file with a progress bar on stderr, within the
+/// configured limits (`strudel_max_duration_s`, `strudel_max_events`).
+fn render(config_file: Option<&std::path::Path>, args: &RenderArgs) -> anyhow::Result<()> {
+    use switchboard_strudel::render::{RenderOptions, render, wav};
+    use switchboard_strudel::synth::SampleBank;
+    let config = Config::load(config_file, Layer::default())?;
+    let limits = &config.strudel;
+    if args.duration > limits.max_duration_s {
+        anyhow::bail!(
+            "--duration is at most {} s (strudel_max_duration_s)",
+            limits.max_duration_s
+        );
+    }
+    if args.sample_rate > limits.max_sample_rate {
+        anyhow::bail!(
+            "--sample-rate is at most {} (strudel_max_sample_rate)",
+            limits.max_sample_rate
+        );
+    }
+    let program = switchboard_strudel::evaluate(&args.code)?;
+    let bar = indicatif::ProgressBar::new(100).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos:>3}% {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let options = RenderOptions {
+        duration: args.duration,
+        sample_rate: args.sample_rate,
+        max_events: limits.max_events,
+    };
+    let bank = SampleBank::new(limits.samples_dir.as_deref());
+    let audio = render(&program, &options, &bank, |percent| {
+        bar.set_position(percent.into());
+        true
+    })?;
+    bar.finish_with_message(format!("{} events", audio.events));
+    for sound in &audio.unknown_sounds {
+        eprintln!("switchboard: sound {sound} not found; it was skipped");
+    }
+    std::fs::write(&args.output, wav(&audio))
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    eprintln!("wrote {}", args.output.display());
     Ok(())
 }
 

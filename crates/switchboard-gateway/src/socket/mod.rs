@@ -14,6 +14,7 @@ mod liveness;
 mod media;
 mod rooms;
 mod session;
+mod strudel;
 
 use serde_json::Value as Json;
 use socketioxide::SocketIo;
@@ -88,6 +89,10 @@ async fn admit_default<A: Adapter>(
     socket.on("claude:execute", claude::execute::<A>);
     socket.on("claude:status", claude::status::<A>);
     socket.on("claude:cancel", claude::cancel::<A>);
+    socket.on("strudel:validate", strudel::validate::<A>);
+    socket.on("strudel:execute", strudel::execute::<A>);
+    socket.on("strudel:cancel", strudel::cancel::<A>);
+    socket.on("strudel:status", strudel::status::<A>);
     socket.on("agent:workflow:execute", agent::execute::<A>);
     socket.on("agent:workflow:status", agent::status::<A>);
     socket.on("agent:workflow:cancel", agent::cancel::<A>);
