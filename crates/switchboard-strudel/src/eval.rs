@@ -41,6 +41,7 @@ pub fn evaluate(source: &str) -> Result<Program, ScriptError> {
         source,
         cps: 0.5,
         scope: HashMap::new(),
+        depth: 0,
     };
     let mut last = None;
     let mut labelled = Vec::new();
@@ -82,7 +83,12 @@ struct Evaluator<'a> {
     source: &'a str,
     cps: f64,
     scope: HashMap<String, Val>,
+    depth: usize,
 }
+
+/// Deepest evaluation (long method chains, long sums): patterns built
+/// deeper than this would take too much stack to query.
+const MAX_DEPTH: usize = 150;
 
 fn expr_offset(expr: &Expr) -> usize {
     match expr {
@@ -106,6 +112,21 @@ impl Evaluator<'_> {
     }
 
     fn eval(&mut self, expr: &Expr, locals: &HashMap<String, Val>) -> Result<Val, ScriptError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(self.error("the code is nested or chained too deeply".into(), expr));
+        }
+        let result = self.eval_inner(expr, locals);
+        self.depth -= 1;
+        result
+    }
+
+    fn eval_inner(
+        &mut self,
+        expr: &Expr,
+        locals: &HashMap<String, Val>,
+    ) -> Result<Val, ScriptError> {
         match expr {
             Expr::Num(n) => Ok(Val::Num(*n)),
             Expr::Str { text, mini, offset } => {
@@ -146,6 +167,7 @@ impl Evaluator<'_> {
                         source: &source,
                         cps: 0.5,
                         scope: scope.clone(),
+                        depth: 0,
                     };
                     inner.eval(&body, &locals).map_err(|e| e.message)
                 })))

@@ -5,12 +5,19 @@
 use serde_json::{Value as Json, json};
 
 use crate::fraction::Frac;
-use crate::pattern::{Hap, Pattern};
+use crate::pattern::{Hap, Pattern, TooDense, query_bounded};
+
+/// Work allowed for one `events` query.
+const BUDGET: u64 = 2_000_000;
 
 /// The haps of `[from, to)`, sorted by part start, whole start, value, part end.
-pub fn query(pattern: &Pattern, from: Frac, to: Frac, onsets_only: bool) -> Vec<Hap> {
-    let mut haps: Vec<Hap> = pattern
-        .query_span(from, to)
+pub fn query(
+    pattern: &Pattern,
+    from: Frac,
+    to: Frac,
+    onsets_only: bool,
+) -> Result<Vec<Hap>, TooDense> {
+    let mut haps: Vec<Hap> = query_bounded(pattern, from, to, BUDGET)?
         .into_iter()
         .filter(|hap| !onsets_only || hap.has_onset())
         .collect();
@@ -31,7 +38,7 @@ pub fn query(pattern: &Pattern, from: Frac, to: Frac, onsets_only: bool) -> Vec<
             })
             .then_with(|| a.part.end.cmp(&b.part.end))
     });
-    haps
+    Ok(haps)
 }
 
 /// One hap as JSON.

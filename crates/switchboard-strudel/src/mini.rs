@@ -54,7 +54,11 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     seed: u32,
+    depth: usize,
 }
+
+/// Deepest bracket nesting accepted.
+const MAX_DEPTH: usize = 64;
 
 /// Parses and builds a mini-notation string.
 pub fn parse(text: &str) -> Result<Pattern, MiniError> {
@@ -62,6 +66,7 @@ pub fn parse(text: &str) -> Result<Pattern, MiniError> {
         text,
         pos: 0,
         seed: 0,
+        depth: 0,
     };
     parser.ws();
     let node = parser.stack_or_choose()?;
@@ -340,6 +345,16 @@ impl Parser<'_> {
     }
 
     fn slice(&mut self) -> Result<Node, MiniError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error("brackets nested too deeply"));
+        }
+        let node = self.slice_inner();
+        self.depth -= 1;
+        node
+    }
+
+    fn slice_inner(&mut self) -> Result<Node, MiniError> {
         match self.peek() {
             Some('[') => {
                 self.pos += 1;

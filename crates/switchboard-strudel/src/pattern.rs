@@ -2,6 +2,7 @@
 //! it, with exact rational time, and the combinators everything else is
 //! built from (structure from the left or right, joins, time changes).
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -30,7 +31,7 @@ impl Span {
         }
         let mut pieces = Vec::new();
         let mut begin = self.begin;
-        while begin < self.end {
+        while begin < self.end && spend() {
             let end = begin.sam().add_one().min(self.end);
             pieces.push(Span::new(begin, end));
             begin = end;
@@ -72,6 +73,50 @@ impl Frac {
     fn add_one(self) -> Frac {
         self + Frac::ONE
     }
+}
+
+thread_local! {
+    /// Work left for the current bounded query (`None`: unbounded).
+    static BUDGET: Cell<Option<u64>> = const { Cell::new(None) };
+    static EXHAUSTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Takes one unit of work from the current budget; false once it is spent.
+fn spend() -> bool {
+    BUDGET.with(|budget| match budget.get() {
+        None => true,
+        Some(0) => {
+            EXHAUSTED.with(|e| e.set(true));
+            false
+        }
+        Some(left) => {
+            budget.set(Some(left - 1));
+            true
+        }
+    })
+}
+
+/// A query that would have needed more work than allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the pattern is too dense to query")]
+pub struct TooDense;
+
+/// Queries `[begin, end)` doing at most `budget` units of work (cycle
+/// pieces and leaf events), so no pattern can exhaust memory or time.
+pub fn query_bounded(
+    pattern: &Pattern,
+    begin: Frac,
+    end: Frac,
+    budget: u64,
+) -> Result<Vec<Hap>, TooDense> {
+    BUDGET.with(|b| b.set(Some(budget)));
+    EXHAUSTED.with(|e| e.set(false));
+    let haps = pattern.query_span(begin, end);
+    BUDGET.with(|b| b.set(None));
+    if EXHAUSTED.with(Cell::get) {
+        return Err(TooDense);
+    }
+    Ok(haps)
 }
 
 /// A value carried by a hap: what JavaScript values a pattern holds.
@@ -262,6 +307,9 @@ impl Pattern {
     /// A continuous value sampled at the start of each query.
     pub fn signal(f: impl Fn(Frac, f64) -> Value + Send + Sync + 'static) -> Pattern {
         Pattern::new(move |state| {
+            if !spend() {
+                return Vec::new();
+            }
             vec![Hap {
                 whole: None,
                 part: state.span,

@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use crate::eval::Program;
 use crate::fraction::Frac;
-use crate::pattern::Value;
+use crate::pattern::{Value, query_bounded};
 use crate::synth::{Controls, SampleBank, Voice};
 
 /// What to render.
@@ -83,16 +83,20 @@ pub fn render(
     // Query a cycle at a time so a dense pattern is refused before it fills memory.
     let mut haps = Vec::new();
     let mut begin = Frac::ZERO;
+    let too_many = RenderError::TooManyEvents {
+        max: options.max_events,
+        duration: options.duration,
+    };
+    let budget = (options.max_events as u64).saturating_mul(64).max(100_000);
     while begin < cycles {
         let end = (begin.sam() + Frac::ONE).min(cycles);
-        for hap in program.pattern.query_span(begin, end) {
+        let cycle =
+            query_bounded(&program.pattern, begin, end, budget).map_err(|_| too_many.clone())?;
+        for hap in cycle {
             if hap.has_onset() {
                 haps.push(hap);
                 if haps.len() > options.max_events {
-                    return Err(RenderError::TooManyEvents {
-                        max: options.max_events,
-                        duration: options.duration,
-                    });
+                    return Err(too_many);
                 }
             }
         }

@@ -230,6 +230,8 @@ struct Parser<'a> {
 
 /// Deepest nesting accepted (no input may exhaust the stack).
 const MAX_DEPTH: usize = 200;
+/// Longest method chain or sum accepted.
+const MAX_LINKS: usize = 500;
 
 impl Parser<'_> {
     fn peek(&self) -> &Tok {
@@ -364,9 +366,21 @@ impl Parser<'_> {
         self.additive()
     }
 
+    /// Counts one more link of a chain or operand of a sum; long ones are
+    /// refused (they would nest as deeply as brackets).
+    fn link(&mut self, links: &mut usize) -> Result<(), ScriptError> {
+        *links += 1;
+        if *links > MAX_LINKS {
+            return Err(self.error("expression too long"));
+        }
+        Ok(())
+    }
+
     fn additive(&mut self) -> Result<Expr, ScriptError> {
+        let mut links = 0;
         let mut left = self.multiplicative()?;
         while let Tok::Punct(op @ ("+" | "-")) = self.peek().clone() {
+            self.link(&mut links)?;
             let at = self.offset();
             self.advance();
             let right = self.multiplicative()?;
@@ -381,8 +395,10 @@ impl Parser<'_> {
     }
 
     fn multiplicative(&mut self) -> Result<Expr, ScriptError> {
+        let mut links = 0;
         let mut left = self.unary()?;
         while let Tok::Punct(op @ ("*" | "/" | "%")) = self.peek().clone() {
+            self.link(&mut links)?;
             let at = self.offset();
             self.advance();
             let right = self.unary()?;
@@ -397,20 +413,29 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Expr, ScriptError> {
-        if self.punct("-") {
+        if self.punct("-") || self.punct("+") {
+            let negate = self.punct("-");
             self.advance();
-            return Ok(Expr::Negate(Box::new(self.unary()?)));
-        }
-        if self.punct("+") {
-            self.advance();
-            return self.unary();
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(self.error("code nested too deeply"));
+            }
+            let inner = self.unary();
+            self.depth -= 1;
+            return if negate {
+                Ok(Expr::Negate(Box::new(inner?)))
+            } else {
+                inner
+            };
         }
         self.postfix()
     }
 
     fn postfix(&mut self) -> Result<Expr, ScriptError> {
+        let mut links = 0;
         let mut expr = self.primary()?;
         loop {
+            self.link(&mut links)?;
             if self.punct(".") {
                 let at = self.offset();
                 self.advance();

@@ -64,8 +64,15 @@ fn strudel_events(args: &EventsArgs) -> anyhow::Result<()> {
             return Err(error.into());
         }
     };
+    let haps = match haps::query(&program.pattern, from, to, args.onsets) {
+        Ok(haps) => haps,
+        Err(error) => {
+            println!("{}", serde_json::json!({ "error": error.to_string() }));
+            return Err(error.into());
+        }
+    };
     let mut out = std::io::stdout().lock();
-    for hap in haps::query(&program.pattern, from, to, args.onsets) {
+    for hap in haps {
         writeln!(out, "{}", haps::to_json(&hap))?;
     }
     Ok(())
