@@ -2,16 +2,27 @@
 // and prints the haps of a span in the same JSON form as
 // `switchboard strudel events`. Reads JSON-lines requests
 // {id, code, from, to, onsets} on stdin, answers {id, haps} or {id, error}.
-import { register } from 'node:module';
+import Module, { register } from 'node:module';
 import { createInterface } from 'node:readline';
 
 register('./hooks.mjs', import.meta.url);
+// The same fix for CommonJS requires (chord-voicings requires @tonaljs/tonal).
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  try {
+    return resolveFilename.call(this, request, ...rest);
+  } catch (error) {
+    if (/^@tonaljs\/[^/]+$/.test(request)) return resolveFilename.call(this, `${request}/dist/index.cjs`, ...rest);
+    throw error;
+  }
+};
 const core = await import('@strudel/core');
 const mini = await import('@strudel/mini');
+const tonal = await import('@strudel/tonal');
 const { transpiler } = await import('@strudel/transpiler');
 
 const noop = () => {};
-await core.evalScope(core, mini, { samples: noop, aliasBank: noop, soundAlias: noop });
+await core.evalScope(core, mini, tonal, { samples: noop, aliasBank: noop, soundAlias: noop });
 core.Pattern.prototype.pianoroll = function () { return this; };
 core.Pattern.prototype._punchcard = function () { return this; };
 core.Pattern.prototype.scope = function () { return this; };

@@ -22,7 +22,9 @@ fn engine(c: &mut Criterion) {
     let mut group = c.benchmark_group("strudel");
     group.throughput(Throughput::Elements(events as u64));
     group.bench_function("query_64_cycles", |b| {
-        b.iter(|| haps::query(&program.pattern, Frac::ZERO, Frac::int(cycles), true).map(|h| h.len()))
+        b.iter(|| {
+            haps::query(&program.pattern, Frac::ZERO, Frac::int(cycles), true).map(|h| h.len())
+        })
     });
     group.finish();
 

@@ -118,15 +118,17 @@ pub fn map_value(value: &Value, f: impl FnOnce(&mut BTreeMap<String, Value>)) ->
 }
 
 /// `a op b` as Strudel's `add`/`sub`/`mul`/`div`: note names count as MIDI
-/// numbers; on two control sets the common keys combine.
+/// numbers; on two control sets the common keys combine and the others join.
 pub fn numeric(op: &str, a: &Value, b: &Value) -> Value {
     match (a, b) {
         (Value::Map(left), Value::Map(right)) => {
             let mut out = left.clone();
             for (key, value) in right {
-                if let Some(existing) = left.get(key) {
-                    out.insert(key.clone(), numeric(op, existing, value));
-                }
+                let combined = match left.get(key) {
+                    Some(existing) => numeric(op, existing, value),
+                    None => value.clone(),
+                };
+                out.insert(key.clone(), combined);
             }
             Value::Map(out)
         }

@@ -5,7 +5,8 @@ use crate::pattern::{Pattern, Value, fastcat};
 
 /// The pulses and rests of `(pulses, steps)`; negative pulses invert.
 pub fn bjorklund(pulses: i64, steps: i64) -> Vec<bool> {
-    if steps <= 0 {
+    // More steps than any rhythm needs would only cost memory.
+    if steps <= 0 || steps > 4096 {
         return Vec::new();
     }
     let invert = pulses < 0;

@@ -417,6 +417,7 @@ const METHODS: &[(&str, usize)] = &[
     ("pianoroll", 0),
     ("punchcard", 0),
     ("scope", 0),
+    ("scale", 1),
 ];
 
 fn is_method(name: &str) -> bool {
@@ -516,14 +517,21 @@ fn call_method(target: &Val, name: &str, args: Vec<Val>) -> Result<Val, String> 
             let last = name == "lastOf";
             let (p, t) = (pat.clone(), transformed);
             with_number(&arg(0), move |n| {
-                let n = n.floor() as i64;
+                let n = n.floor() as i128;
                 if n <= 0 {
                     return p.clone();
                 }
-                let mut list = vec![p.clone(); n as usize];
-                let index = if last { n as usize - 1 } else { 0 };
-                list[index] = t.clone();
-                slowcat_prime(list)
+                // Like a slowcat of n patterns without shifting time, without building them.
+                let index = if last { n - 1 } else { 0 };
+                let (p, t) = (p.clone(), t.clone());
+                Pattern::new(move |state| {
+                    if state.span.begin.floor().rem_euclid(n) == index {
+                        t.query(state)
+                    } else {
+                        p.query(state)
+                    }
+                })
+                .split_queries()
             })?
         }
         "off" => {
@@ -621,6 +629,35 @@ fn call_method(target: &Val, name: &str, args: Vec<Val>) -> Result<Val, String> 
             let (b, e) = (fraction_arg(&arg(0))?, fraction_arg(&arg(1))?);
             pat.compress(b, e)
         }
+        "scale" => {
+            let names = number(0)?;
+            // In mini-notation `"C:minor"` is a list: `:` joins its parts.
+            let scaled = |p: &Pattern, name: &Value| -> Pattern {
+                let text = match name {
+                    Value::Str(name) => name.clone(),
+                    Value::List(parts) => parts
+                        .iter()
+                        .map(|part| match part {
+                            Value::Str(s) => s.clone(),
+                            other => other.to_json().to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(":"),
+                    _ => return Pattern::silence(),
+                };
+                match crate::scale::Scale::parse(&text) {
+                    Some(scale) => p.filter_map_values(move |v| crate::scale::apply(&scale, v)),
+                    None => Pattern::silence(),
+                }
+            };
+            match &names.pure {
+                Some(name) => scaled(&pat, name),
+                None => {
+                    let p = pat.clone();
+                    names.inner_join(move |name| scaled(&p, name))
+                }
+            }
+        }
         // Labels and visual helpers change nothing audible.
         "p" | "log" | "color" | "pianoroll" | "punchcard" | "scope" => pat,
         _ => return Err(format!("{name} is not a function")),
@@ -635,13 +672,16 @@ fn fraction_arg(value: &Val) -> Result<Frac, String> {
     }
 }
 
+/// Most steps `iter` accepts.
+const MAX_ITER: i128 = 1024;
+
 fn iter(p: &Pattern, n: Frac) -> Pattern {
-    let count = n.floor().max(1);
+    let count = n.floor().clamp(1, MAX_ITER);
     slowcat((0..count).map(|i| p.early(Frac::new(i, 1) / n)).collect())
 }
 
 fn iter_back(p: &Pattern, n: Frac) -> Pattern {
-    let count = n.floor().max(1);
+    let count = n.floor().clamp(1, MAX_ITER);
     slowcat((0..count).map(|i| p.late(Frac::new(i, 1) / n)).collect())
 }
 

@@ -28,8 +28,11 @@ impl Frac {
     /// One.
     pub const ONE: Frac = Frac { n: 1, d: 1 };
 
-    /// `n/d`, normalized; `d` must not be 0.
+    /// `n/d`, normalized; a zero denominator gives zero.
     pub fn new(n: i128, d: i128) -> Frac {
+        if d == 0 {
+            return Frac::ZERO;
+        }
         let sign = if d < 0 { -1 } else { 1 };
         let g = gcd(n, d);
         Frac {
@@ -60,7 +63,8 @@ impl Frac {
 
     /// Reads a double as Strudel does; `None` for NaN and infinities.
     pub fn from_f64(value: f64) -> Option<Frac> {
-        if !value.is_finite() {
+        // Far beyond any useful time or factor; keeps exact arithmetic in range.
+        if !value.is_finite() || value.abs() > 1e12 {
             return None;
         }
         let negative = value < 0.0;
@@ -149,7 +153,10 @@ impl Frac {
 
 impl Ord for Frac {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.n * other.d).cmp(&(other.n * self.d))
+        match (self.n.checked_mul(other.d), other.n.checked_mul(self.d)) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => self.to_f64().total_cmp(&other.to_f64()),
+        }
     }
 }
 
@@ -159,31 +166,55 @@ impl PartialOrd for Frac {
     }
 }
 
+/// Exact when the parts fit; otherwise the nearest value a double can give
+/// (only absurd inputs get here, and their queries are bounded anyway).
+fn exact_or_near(parts: Option<(i128, i128)>, approx: impl FnOnce() -> f64) -> Frac {
+    match parts {
+        Some((n, d)) => Frac::new(n, d),
+        None => {
+            let x = approx().clamp(-1e18, 1e18);
+            Frac::new(if x.is_finite() { x as i128 } else { 0 }, 1)
+        }
+    }
+}
+
 impl Add for Frac {
     type Output = Frac;
     fn add(self, o: Frac) -> Frac {
-        Frac::new(self.n * o.d + o.n * self.d, self.d * o.d)
+        let parts = (|| {
+            let n = self
+                .n
+                .checked_mul(o.d)?
+                .checked_add(o.n.checked_mul(self.d)?)?;
+            Some((n, self.d.checked_mul(o.d)?))
+        })();
+        exact_or_near(parts, || self.to_f64() + o.to_f64())
     }
 }
 
 impl Sub for Frac {
     type Output = Frac;
     fn sub(self, o: Frac) -> Frac {
-        Frac::new(self.n * o.d - o.n * self.d, self.d * o.d)
+        self + -o
     }
 }
 
 impl Mul for Frac {
     type Output = Frac;
     fn mul(self, o: Frac) -> Frac {
-        Frac::new(self.n * o.n, self.d * o.d)
+        let parts = (|| Some((self.n.checked_mul(o.n)?, self.d.checked_mul(o.d)?)))();
+        exact_or_near(parts, || self.to_f64() * o.to_f64())
     }
 }
 
 impl Div for Frac {
     type Output = Frac;
     fn div(self, o: Frac) -> Frac {
-        Frac::new(self.n * o.d, self.d * o.n)
+        if o.n == 0 {
+            return Frac::ZERO;
+        }
+        let parts = (|| Some((self.n.checked_mul(o.d)?, self.d.checked_mul(o.n)?)))();
+        exact_or_near(parts, || self.to_f64() / o.to_f64())
     }
 }
 

@@ -13,6 +13,7 @@ pub mod mini;
 pub mod note;
 pub mod pattern;
 pub mod render;
+pub mod scale;
 pub mod script;
 pub mod signal;
 pub mod synth;

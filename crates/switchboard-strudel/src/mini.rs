@@ -59,6 +59,8 @@ struct Parser<'a> {
 
 /// Deepest bracket nesting accepted.
 const MAX_DEPTH: usize = 64;
+/// Most repetitions (`!`) of one step.
+const MAX_REPS: u32 = 10_000;
 
 /// Parses and builds a mini-notation string.
 pub fn parse(text: &str) -> Result<Pattern, MiniError> {
@@ -193,7 +195,10 @@ impl Parser<'_> {
                     };
                     self.pos += 1;
                     let amount = self.number()?.map_or(2, |n| n as u32);
-                    last.reps += amount.saturating_sub(1);
+                    last.reps = last.reps.saturating_add(amount.saturating_sub(1));
+                    if last.reps > MAX_REPS {
+                        return Err(self.error("too many repetitions"));
+                    }
                     last.weight = Frac::int(i64::from(last.reps));
                 }
                 _ => elements.push(self.slice_with_ops()?),
@@ -267,7 +272,10 @@ impl Parser<'_> {
                 Some('!') if before == self.pos => {
                     self.pos += 1;
                     let amount = self.number()?.map_or(2, |n| n as u32);
-                    element.reps += amount.saturating_sub(1);
+                    element.reps = element.reps.saturating_add(amount.saturating_sub(1));
+                    if element.reps > MAX_REPS {
+                        return Err(self.error("too many repetitions"));
+                    }
                     element.weight = Frac::int(i64::from(element.reps));
                     continue;
                 }
@@ -596,6 +604,10 @@ fn build_element(element: &Element) -> Result<Pattern, MiniError> {
                     end.squeeze_join(move |b| {
                         let b = b.as_number().unwrap_or(0.0);
                         let (from, to) = (a as i64, b as i64);
+                        // A range longer than this is no rhythm anyone plays.
+                        if from.abs_diff(to) > 1024 {
+                            return Pattern::silence();
+                        }
                         let values: Vec<Pattern> = if from <= to {
                             (from..=to)
                                 .map(|v| Pattern::pure(Value::Num(v as f64)))

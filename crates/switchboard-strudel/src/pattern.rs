@@ -347,6 +347,25 @@ impl Pattern {
         out
     }
 
+    /// Changes every value, dropping haps whose value has no image.
+    pub fn filter_map_values(
+        &self,
+        f: impl Fn(&Value) -> Option<Value> + Send + Sync + 'static,
+    ) -> Pattern {
+        let pat = self.clone();
+        Pattern::new(move |state| {
+            pat.query(state)
+                .into_iter()
+                .filter_map(|hap| {
+                    Some(Hap {
+                        value: f(&hap.value)?,
+                        ..hap
+                    })
+                })
+                .collect()
+        })
+    }
+
     /// Keeps haps whose value passes.
     pub fn filter_values(&self, keep: impl Fn(&Value) -> bool + Send + Sync + 'static) -> Pattern {
         let pat = self.clone();
