@@ -82,6 +82,20 @@ test('execute streams progress and completes with a WAV served under /audio/', a
   assert.equal((await fetch(`${server.url}/audio/audio_${'0'.repeat(32)}.wav`)).status, 404);
   assert.equal((await fetch(`${server.url}/audio/..%2Fjwt_secret`)).status, 404);
 
+  // The render is also a media item with a waveform thumbnail (SPEC §7).
+  assert.equal(complete.mediaId, ack.processId);
+  const media = server.client('/media', { transports: ['websocket'], auth: { token: tokenFor('ada') } });
+  await connected(media);
+  const late = new Promise((resolve) => media.once('mediaComplete', resolve));
+  assert.equal((await ask(media, 'subscribeMedia', ack.processId)).success, true);
+  const done = await late;
+  assert.equal(done.url, complete.audioUrl);
+  assert.equal(done.thumbnailUrl, complete.thumbnailUrl);
+  assert.equal(done.metadata.sampleRate, 22050);
+  const picture = await fetch(`${server.url}${complete.thumbnailUrl}`);
+  assert.equal(picture.headers.get('content-type'), 'image/png');
+  assert.equal(Buffer.from(await picture.arrayBuffer()).toString('ascii', 1, 4), 'PNG');
+
   const status = await ask(socket, 'strudel:status', { processId: ack.processId });
   assert.equal(status.status, 'completed');
   assert.equal(status.audioUrl, complete.audioUrl);

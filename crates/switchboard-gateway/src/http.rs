@@ -56,7 +56,7 @@ async fn metrics(State(state): State<SharedState>) -> Response {
         .into_response()
 }
 
-/// `GET /audio/{name}`: a rendered WAV, while it is retained.
+/// `GET /audio/{name}`: a rendered WAV or its waveform PNG, while retained.
 pub async fn audio(
     State(state): State<SharedState>,
     axum::extract::Path(name): axum::extract::Path<String>,
@@ -65,10 +65,15 @@ pub async fn audio(
         let body = json!({"error": {"code": "NOT_FOUND", "message": "No such audio (it may have expired)"}});
         return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
+    let content_type = if name.ends_with(".png") {
+        "image/png"
+    } else {
+        "audio/wav"
+    };
     match tokio::fs::read(&path).await {
         Ok(bytes) => (
             [
-                (header::CONTENT_TYPE, "audio/wav"),
+                (header::CONTENT_TYPE, content_type),
                 (header::CACHE_CONTROL, "private, max-age=3600"),
             ],
             bytes,

@@ -161,7 +161,7 @@ impl App {
     ) -> anyhow::Result<App> {
         let relay = relay::spawn(io.clone(), streams.process);
         let agent_relay = agent_relay::spawn(io.clone(), state.monitors.clone(), streams.agent);
-        let render_relay = strudel_relay::spawn(io.clone(), streams.render);
+        let render_relay = strudel_relay::spawn(io.clone(), state.store.clone(), streams.render);
         let resumed = state
             .agents
             .recover()

@@ -1,5 +1,8 @@
 //! Tells clients what happens to Strudel renders: each [`RenderEvent`]
-//! becomes a `strudel:*` event in the room `process:{id}` on `/`.
+//! becomes a `strudel:*` event in the room `process:{id}` on `/`, and the
+//! render is a media item (id = the process id, type `audio`) whose
+//! progress, completion (with the waveform thumbnail) or failure reaches
+//! `/media` subscribers.
 
 use chrono::Utc;
 use serde_json::json;
@@ -9,16 +12,21 @@ use switchboard_jobs::strudel::{RenderEvent, RenderEventKind};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use switchboard_store::{MediaUpdate, Store};
+
 use crate::hub;
+use crate::notify;
 use crate::wire;
 
 /// Forwards render events until the renderer is gone.
 pub fn spawn<A: Adapter>(
     io: SocketIo<A>,
+    store: Store,
     mut events: mpsc::Receiver<RenderEvent>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
+            track_media(&io, &store, &event).await;
             let id = event.id.as_str();
             let timestamp = wire::iso(Utc::now());
             let (name, payload) = match &event.kind {
@@ -39,6 +47,8 @@ pub fn spawn<A: Adapter>(
                     json!({
                         "processId": id,
                         "audioUrl": rendered.audio_url,
+                        "thumbnailUrl": rendered.thumbnail_url,
+                        "mediaId": id,
                         "durationMs": (rendered.duration * 1000.0).round() as u64,
                         "duration": rendered.duration,
                         "sampleRate": rendered.sample_rate,
@@ -66,4 +76,40 @@ pub fn spawn<A: Adapter>(
             }
         }
     })
+}
+
+/// Mirrors a render into its media item.
+async fn track_media<A: Adapter>(io: &SocketIo<A>, store: &Store, event: &RenderEvent) {
+    let id = event.id.as_str();
+    let update = match &event.kind {
+        RenderEventKind::Validated => {
+            if let Err(error) = store.insert_media(id, &event.user_id, "audio", None).await {
+                tracing::warn!(render = id, %error, "cannot record the render as media");
+            }
+            return;
+        }
+        RenderEventKind::Queued { .. } => return,
+        RenderEventKind::Progress { percent } => MediaUpdate::Progress {
+            progress: f64::from(*percent),
+            stage: "rendering".into(),
+            message: None,
+        },
+        RenderEventKind::Completed(rendered) => MediaUpdate::Complete {
+            url: rendered.audio_url.clone(),
+            thumbnail_url: Some(rendered.thumbnail_url.clone()),
+            metadata: Some(
+                json!({"duration": rendered.duration, "sampleRate": rendered.sample_rate, "events": rendered.events, "format": "wav"})
+                    .to_string(),
+            ),
+        },
+        RenderEventKind::Failed { code, message } => MediaUpdate::Failed {
+            error: message.clone(),
+            code: Some(code.as_str().to_owned()),
+        },
+    };
+    match store.update_media(id, &update).await {
+        Ok((true, Some(media))) => notify::announce_media(io, &media).await,
+        Ok(_) => {}
+        Err(error) => tracing::warn!(render = id, %error, "cannot update the render's media"),
+    }
 }

@@ -14,6 +14,7 @@ use switchboard_core::process::random_id;
 use switchboard_core::{ErrorCode, ProcessId};
 use switchboard_strudel::render::{RenderError, RenderOptions, render, wav};
 use switchboard_strudel::synth::SampleBank;
+use switchboard_strudel::waveform::waveform_png;
 use switchboard_strudel::{Program, ScriptError};
 use tokio::sync::mpsc;
 
@@ -54,6 +55,8 @@ pub enum RenderRefusal {
 pub struct RenderEvent {
     /// The render.
     pub id: ProcessId,
+    /// Who asked for it.
+    pub user_id: String,
     /// What happened.
     pub kind: RenderEventKind,
 }
@@ -89,6 +92,8 @@ pub enum RenderEventKind {
 pub struct Rendered {
     /// Where the WAV is served (`/audio/<id>.wav`).
     pub audio_url: String,
+    /// Its waveform as a PNG (`/audio/<id>.png`).
+    pub thumbnail_url: String,
     /// Seconds of audio.
     pub duration: f64,
     /// Frames per second.
@@ -357,9 +362,12 @@ impl StrudelRenderer {
         Ok(())
     }
 
-    /// The file behind an `/audio/` name, if it exists and is one of ours.
+    /// The file behind an `/audio/` name (a WAV or its waveform PNG), if
+    /// it exists, is one of ours and has not expired.
     pub fn audio_file(&self, name: &str) -> Option<PathBuf> {
-        let stem = name.strip_suffix(".wav")?;
+        let stem = name
+            .strip_suffix(".wav")
+            .or_else(|| name.strip_suffix(".png"))?;
         let hex = stem.strip_prefix("audio_")?;
         if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return None;
@@ -412,10 +420,16 @@ impl Inner {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        let user_id = self
+            .lock()
+            .get(id)
+            .map(|entry| entry.user.clone())
+            .unwrap_or_default();
         if let Some(events) = events {
             let _ = events
                 .send(RenderEvent {
                     id: id.clone(),
+                    user_id,
                     kind,
                 })
                 .await;
@@ -443,7 +457,7 @@ impl Inner {
                 }
                 !cancel.load(Ordering::SeqCst)
             })
-            .map(|audio| (wav(&audio), audio))
+            .map(|audio| ((wav(&audio), waveform_png(&audio)), audio))
         });
         tokio::pin!(job);
         let result = loop {
@@ -457,15 +471,19 @@ impl Inner {
         };
         let failed = |code, message: String| RenderEventKind::Failed { code, message };
         match result {
-            Ok(Ok((bytes, audio))) => {
-                let name = format!("{}.wav", random_id("audio"));
-                let path = self.audio_dir.join(&name);
-                if let Err(error) = tokio::fs::write(&path, bytes).await {
+            Ok(Ok(((bytes, picture), audio))) => {
+                let name = random_id("audio");
+                let written = async {
+                    tokio::fs::write(self.audio_dir.join(format!("{name}.wav")), bytes).await?;
+                    tokio::fs::write(self.audio_dir.join(format!("{name}.png")), picture).await
+                };
+                if let Err(error) = written.await {
                     tracing::error!(render = %id, %error, "cannot write rendered audio");
                     return failed(ErrorCode::Internal, "Cannot store the audio".into());
                 }
                 RenderEventKind::Completed(Box::new(Rendered {
-                    audio_url: format!("/audio/{name}"),
+                    audio_url: format!("/audio/{name}.wav"),
+                    thumbnail_url: format!("/audio/{name}.png"),
                     duration: options.duration,
                     sample_rate: options.sample_rate,
                     events: audio.events,

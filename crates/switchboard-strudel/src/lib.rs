@@ -17,6 +17,7 @@ pub mod scale;
 pub mod script;
 pub mod signal;
 pub mod synth;
+pub mod waveform;
 
 pub use eval::{Program, evaluate};
 pub use fraction::Frac;
