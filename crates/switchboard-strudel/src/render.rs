@@ -384,6 +384,47 @@ mod tests {
     }
 
     #[test]
+    fn sample_folders_play_and_n_picks_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("blip")).expect("folder");
+        // Two files: a quiet one and a loud one, picked by n (mod 2).
+        for (name, level) in [("a.wav", 0.1f32), ("b.wav", 0.8)] {
+            let spec = hound::WavSpec {
+                channels: 1,
+                sample_rate: 22_050,
+                bits_per_sample: 16,
+                sample_format: hound::SampleFormat::Int,
+            };
+            let mut writer =
+                hound::WavWriter::create(dir.path().join("blip").join(name), spec).expect("wav");
+            for i in 0..2205 {
+                let x = level * ((i as f32) * 0.3).sin();
+                writer.write_sample((x * 32767.0) as i16).expect("sample");
+            }
+            writer.finalize().expect("finalize");
+        }
+        let bank = SampleBank::new(Some(dir.path()));
+        let options = RenderOptions {
+            duration: 1.0,
+            sample_rate: 22_050,
+            max_events: 100,
+        };
+        let level = |code: &str| {
+            let program = crate::evaluate(code).expect("evaluates");
+            peak(&render(&program, &options, &bank, |_| true).expect("renders"))
+        };
+        let quiet = level("s(\"blip\").gain(1)");
+        let loud = level("s(\"blip:1\").gain(1)");
+        let wrapped = level("s(\"blip\").n(3).gain(1)");
+        assert!(quiet > 0.01 && loud > 4.0 * quiet, "{quiet} {loud}");
+        assert_eq!(loud, wrapped);
+        let missing = crate::evaluate("s(\"nothing\")").expect("evaluates");
+        let audio = render(&missing, &options, &bank, |_| true).expect("renders");
+        assert_eq!(audio.unknown_sounds, ["nothing"]);
+        assert_eq!(peak(&audio), 0.0);
+    }
+
+    #[test]
     fn dense_patterns_are_refused_and_cancel_stops() {
         let program = crate::evaluate("s(\"hh*1000\")").expect("evaluates");
         let options = RenderOptions {
