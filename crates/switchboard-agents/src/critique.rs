@@ -12,17 +12,8 @@ use crate::event::EventBody;
 use crate::runtime::{CritiqueRequest, Inner, Outcome};
 use crate::verdict::{Critique, read_critique};
 
-pub(crate) async fn drive(
-    inner: &Arc<Inner>,
-    control: &Arc<Control>,
-    request: &CritiqueRequest,
-) -> Outcome {
-    match run(inner, control, request).await {
-        Ok(outcome) | Err(outcome) => outcome,
-    }
-}
-
-async fn run(
+/// Runs the loop; `Err` carries an early end (failure, cancel, shutdown).
+pub(crate) async fn run(
     inner: &Arc<Inner>,
     control: &Arc<Control>,
     request: &CritiqueRequest,

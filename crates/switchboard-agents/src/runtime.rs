@@ -776,8 +776,12 @@ impl Inner {
                 input,
                 done,
             } => workflow_run::drive(self, control, &workflow, &input, done).await,
-            Job::Critique(request) => critique::drive(self, control, &request).await,
-            Job::Discussion(request) => discussion::drive(self, control, &request).await,
+            Job::Critique(request) => critique::run(self, control, &request)
+                .await
+                .unwrap_or_else(|ended| ended),
+            Job::Discussion(request) => discussion::run(self, control, &request)
+                .await
+                .unwrap_or_else(|ended| ended),
         }
     }
 

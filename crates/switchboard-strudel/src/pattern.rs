@@ -417,24 +417,7 @@ impl Pattern {
         right: &Pattern,
         f: impl Fn(&Value, &Value) -> Option<Value> + Send + Sync + 'static,
     ) -> Pattern {
-        let (left, right) = (self.clone(), right.clone());
-        Pattern::new(move |state| {
-            let mut out = Vec::new();
-            for lh in left.query(state) {
-                for rh in right.query(&state.with_span(lh.whole_or_part())) {
-                    if let Some(part) = lh.part.intersection(rh.part)
-                        && let Some(value) = f(&lh.value, &rh.value)
-                    {
-                        out.push(Hap {
-                            whole: lh.whole,
-                            part,
-                            value,
-                        });
-                    }
-                }
-            }
-            out
-        })
+        app(self, right, true, f)
     }
 
     /// Structure from the right.
@@ -443,24 +426,7 @@ impl Pattern {
         right: &Pattern,
         f: impl Fn(&Value, &Value) -> Option<Value> + Send + Sync + 'static,
     ) -> Pattern {
-        let (left, right) = (self.clone(), right.clone());
-        Pattern::new(move |state| {
-            let mut out = Vec::new();
-            for rh in right.query(state) {
-                for lh in left.query(&state.with_span(rh.whole_or_part())) {
-                    if let Some(part) = lh.part.intersection(rh.part)
-                        && let Some(value) = f(&lh.value, &rh.value)
-                    {
-                        out.push(Hap {
-                            whole: rh.whole,
-                            part,
-                            value,
-                        });
-                    }
-                }
-            }
-            out
-        })
+        app(self, right, false, f)
     }
 
     /// Flattens a pattern of patterns, wholes from the inner haps.
@@ -625,6 +591,45 @@ impl Pattern {
         })
         .split_queries()
     }
+}
+
+/// Combines two patterns, wholes from the structure side: each of its haps
+/// queries the other side over its whole; parts are intersected.
+fn app(
+    left: &Pattern,
+    right: &Pattern,
+    from_left: bool,
+    f: impl Fn(&Value, &Value) -> Option<Value> + Send + Sync + 'static,
+) -> Pattern {
+    let (left, right) = (left.clone(), right.clone());
+    let (structure, other) = if from_left {
+        (left, right)
+    } else {
+        (right, left)
+    };
+    Pattern::new(move |state| {
+        let mut out = Vec::new();
+        for sh in structure.query(state) {
+            for oh in other.query(&state.with_span(sh.whole_or_part())) {
+                let Some(part) = sh.part.intersection(oh.part) else {
+                    continue;
+                };
+                let (l, r) = if from_left {
+                    (&sh.value, &oh.value)
+                } else {
+                    (&oh.value, &sh.value)
+                };
+                if let Some(value) = f(l, r) {
+                    out.push(Hap {
+                        whole: sh.whole,
+                        part,
+                        value,
+                    });
+                }
+            }
+        }
+        out
+    })
 }
 
 /// All patterns at once.

@@ -161,6 +161,40 @@ fn decode(payload: Option<&Json>) -> Result<RenderRequest, String> {
     })
 }
 
+/// Starts `strudel:cancel`/`strudel:status`: an authenticated caller and
+/// the render id (bare or `{processId}`), or the failure answered.
+async fn begin_lookup<A: Adapter>(
+    event: &'static str,
+    socket: SocketRef<A>,
+    ack: AckSender<A>,
+    state: SharedState,
+    args: &Args,
+) -> Option<(Call<A>, String, String)> {
+    let call = Call::begin(event, socket, ack, state, args).await?;
+    let Some(identity) = call.session.identity() else {
+        fail(
+            call,
+            None,
+            ErrorCode::Unauthorized,
+            "Authentication required",
+            None,
+        );
+        return None;
+    };
+    let Ok(Some(id)) = args.string_or_field("processId") else {
+        fail(
+            call,
+            None,
+            ErrorCode::InvalidPayload,
+            &format!("{event} expects {{processId}}"),
+            None,
+        );
+        return None;
+    };
+    let id = id.to_owned();
+    Some((call, identity.user_id, id))
+}
+
 fn lookup_failure<A: Adapter>(call: Call<A>, id: &str, error: RenderLookup) {
     let code = match error {
         RenderLookup::NotFound => ErrorCode::ProcessNotFound,
@@ -177,28 +211,12 @@ pub async fn cancel<A: Adapter>(
     State(state): State<SharedState>,
     args: Args,
 ) {
-    let Some(call) = Call::begin("strudel:cancel", socket, ack, state, &args).await else {
+    let Some((call, user, id)) = begin_lookup("strudel:cancel", socket, ack, state, &args).await
+    else {
         return;
     };
-    let Some(identity) = call.session.identity() else {
-        return fail(
-            call,
-            None,
-            ErrorCode::Unauthorized,
-            "Authentication required",
-            None,
-        );
-    };
-    let Ok(Some(id)) = args.string_or_field("processId") else {
-        return fail(
-            call,
-            None,
-            ErrorCode::InvalidPayload,
-            "strudel:cancel expects {processId}",
-            None,
-        );
-    };
-    match call.state.strudel.cancel(&identity.user_id, id) {
+    let id = id.as_str();
+    match call.state.strudel.cancel(&user, id) {
         Ok(()) => {
             call.ack(&json!({"success": true, "processId": id, "message": "Render cancelled"}))
         }
@@ -213,28 +231,12 @@ pub async fn status<A: Adapter>(
     State(state): State<SharedState>,
     args: Args,
 ) {
-    let Some(call) = Call::begin("strudel:status", socket, ack, state, &args).await else {
+    let Some((call, user, id)) = begin_lookup("strudel:status", socket, ack, state, &args).await
+    else {
         return;
     };
-    let Some(identity) = call.session.identity() else {
-        return fail(
-            call,
-            None,
-            ErrorCode::Unauthorized,
-            "Authentication required",
-            None,
-        );
-    };
-    let Ok(Some(id)) = args.string_or_field("processId") else {
-        return fail(
-            call,
-            None,
-            ErrorCode::InvalidPayload,
-            "strudel:status expects {processId}",
-            None,
-        );
-    };
-    let status = match call.state.strudel.status(&identity.user_id, id) {
+    let id = id.as_str();
+    let status = match call.state.strudel.status(&user, id) {
         Ok(status) => status,
         Err(error) => return lookup_failure(call, id, error),
     };
