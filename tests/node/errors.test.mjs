@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { startServer, tokenFor, once, never, ask, connected } from './harness.mjs';
+import { startServer, tokenFor, once, never, ask, connected, eventually } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer({ env: { SWITCHBOARD_MAX_PAYLOAD_BYTES: '4096' } }); });
@@ -92,6 +92,8 @@ test('garbage frames from a raw websocket do not disturb other clients', async (
   const frames = [];
   raw.on('message', (data) => frames.push(String(data)));
   await once(raw, 'open');
+  // The Engine.IO open packet first, so the garbage cannot race it.
+  await eventually(() => frames.length > 0);
   raw.send('40');
   for (const garbage of ['42garbage', '4', '2["not closed"', '99', '42["joinRoom",', '', '\u0000\u0001', '42[1,2,3]', '42{"a":1}']) raw.send(garbage);
   await new Promise((resolve) => setTimeout(resolve, 300));
