@@ -6,7 +6,7 @@
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use super::http::{self, base};
+use super::http::{self, Endpoint};
 use super::{Answer, Completion, LlmError, LlmProvider, LlmRequest, OnDelta};
 
 const DEFAULT_BASE: &str = "https://api.anthropic.com";
@@ -18,10 +18,7 @@ const API_VERSION: &str = "2023-06-01";
 /// An Anthropic Messages API endpoint.
 #[derive(Debug, Clone)]
 pub struct Anthropic {
-    client: reqwest::Client,
-    url: String,
-    api_key: Option<String>,
-    model: String,
+    endpoint: Endpoint,
 }
 
 impl Anthropic {
@@ -32,12 +29,15 @@ impl Anthropic {
         api_key: Option<String>,
         model: Option<String>,
     ) -> Result<Self, LlmError> {
-        Ok(Anthropic {
-            client: http::client()?,
-            url: format!("{}/v1/messages", base(base_url, DEFAULT_BASE)),
+        let endpoint = Endpoint::new(
+            base_url,
+            DEFAULT_BASE,
+            "/v1/messages",
             api_key,
-            model: model.unwrap_or_else(|| DEFAULT_MODEL.into()),
-        })
+            model,
+            DEFAULT_MODEL,
+        )?;
+        Ok(Anthropic { endpoint })
     }
 
     async fn call(
@@ -46,7 +46,7 @@ impl Anthropic {
         on_delta: OnDelta<'_>,
     ) -> Result<Completion, LlmError> {
         let mut body = json!({
-            "model": request.model.as_deref().unwrap_or(&self.model),
+            "model": self.endpoint.model(request),
             "max_tokens": request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
             "messages": [{"role": "user", "content": request.prompt}],
             "stream": true,
@@ -55,12 +55,10 @@ impl Anthropic {
             body["system"] = json!(system);
         }
         let mut builder = self
-            .client
-            .post(&self.url)
-            .header("anthropic-version", API_VERSION)
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(key) = &self.api_key {
+            .endpoint
+            .post(&body)
+            .header("anthropic-version", API_VERSION);
+        if let Some(key) = &self.endpoint.api_key {
             builder = builder.header("x-api-key", key);
         }
         let response = http::send(builder).await?;

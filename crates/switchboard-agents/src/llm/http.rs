@@ -8,14 +8,14 @@ use futures_util::{Stream, StreamExt};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 
-use super::LlmError;
+use super::{LlmError, LlmRequest};
 
 /// Error bodies read at most this far.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// A client for long streams: a connect timeout, no overall timeout (the
 /// step's own limit applies).
-pub(super) fn client() -> Result<reqwest::Client, LlmError> {
+fn client() -> Result<reqwest::Client, LlmError> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .build()
@@ -103,7 +103,45 @@ pub(super) fn json(data: &str) -> Result<Value, LlmError> {
     })
 }
 
-/// The base URL without a trailing slash.
-pub(super) fn base(url: Option<&str>, default: &str) -> String {
-    url.unwrap_or(default).trim_end_matches('/').to_owned()
+/// Where a provider sends its requests: one client, the URL (the base as
+/// the official SDK takes it, plus the provider's path), key and model.
+#[derive(Debug, Clone)]
+pub(super) struct Endpoint {
+    client: reqwest::Client,
+    url: String,
+    /// The API key, sent as the provider's header wants it.
+    pub(super) api_key: Option<String>,
+    model: String,
+}
+
+impl Endpoint {
+    pub(super) fn new(
+        base_url: Option<&str>,
+        default_base: &str,
+        path: &str,
+        api_key: Option<String>,
+        model: Option<String>,
+        default_model: &str,
+    ) -> Result<Self, LlmError> {
+        let base = base_url.unwrap_or(default_base).trim_end_matches('/');
+        Ok(Endpoint {
+            client: client()?,
+            url: format!("{base}{path}"),
+            api_key,
+            model: model.unwrap_or_else(|| default_model.into()),
+        })
+    }
+
+    /// The request's model, else the configured one.
+    pub(super) fn model<'a>(&'a self, request: &'a LlmRequest) -> &'a str {
+        request.model.as_deref().unwrap_or(&self.model)
+    }
+
+    /// A JSON POST of `body`.
+    pub(super) fn post(&self, body: &Value) -> RequestBuilder {
+        self.client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+    }
 }

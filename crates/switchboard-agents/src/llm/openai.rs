@@ -7,7 +7,7 @@
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use super::http::{self, base};
+use super::http::{self, Endpoint};
 use super::{Answer, Completion, LlmError, LlmProvider, LlmRequest, OnDelta};
 
 const DEFAULT_BASE: &str = "https://api.openai.com/v1";
@@ -16,10 +16,7 @@ const DEFAULT_MODEL: &str = "gpt-4o-mini";
 /// An OpenAI-compatible endpoint.
 #[derive(Debug, Clone)]
 pub struct OpenAiCompatible {
-    client: reqwest::Client,
-    url: String,
-    api_key: Option<String>,
-    model: String,
+    endpoint: Endpoint,
 }
 
 impl OpenAiCompatible {
@@ -30,12 +27,15 @@ impl OpenAiCompatible {
         api_key: Option<String>,
         model: Option<String>,
     ) -> Result<Self, LlmError> {
-        Ok(OpenAiCompatible {
-            client: http::client()?,
-            url: format!("{}/chat/completions", base(base_url, DEFAULT_BASE)),
+        let endpoint = Endpoint::new(
+            base_url,
+            DEFAULT_BASE,
+            "/chat/completions",
             api_key,
-            model: model.unwrap_or_else(|| DEFAULT_MODEL.into()),
-        })
+            model,
+            DEFAULT_MODEL,
+        )?;
+        Ok(OpenAiCompatible { endpoint })
     }
 
     async fn call(
@@ -49,7 +49,7 @@ impl OpenAiCompatible {
         }
         messages.push(json!({"role": "user", "content": request.prompt}));
         let mut body = json!({
-            "model": request.model.as_deref().unwrap_or(&self.model),
+            "model": self.endpoint.model(request),
             "messages": messages,
             "stream": true,
             "stream_options": {"include_usage": true},
@@ -57,12 +57,8 @@ impl OpenAiCompatible {
         if let Some(max_tokens) = request.max_tokens {
             body["max_tokens"] = json!(max_tokens);
         }
-        let mut builder = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(key) = &self.api_key {
+        let mut builder = self.endpoint.post(&body);
+        if let Some(key) = &self.endpoint.api_key {
             builder = builder.bearer_auth(key);
         }
         let response = http::send(builder).await?;

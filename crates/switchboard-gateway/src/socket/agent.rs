@@ -7,7 +7,8 @@ use serde_json::{Value as Json, json};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State};
 use switchboard_agents::{
-    Accepted, AgentError, CritiqueRequest, Decision, DiscussionRequest, Target, Viewer,
+    Accepted, AgentError, AgentRuntime, CritiqueRequest, Decision, DiscussionRequest, Target,
+    Viewer,
 };
 use switchboard_core::{ErrorCode, Identity, ResourceKind};
 
@@ -24,6 +25,19 @@ enum Family {
     Workflow,
     Critique,
     Discussion,
+}
+
+impl Family {
+    /// The family of an `agent:*` event name.
+    fn of(event: &str) -> Family {
+        if event.starts_with("agent:critique") {
+            Family::Critique
+        } else if event.starts_with("agent:discussion") {
+            Family::Discussion
+        } else {
+            Family::Workflow
+        }
+    }
 }
 
 /// Answers a failed `agent:*` call: the ack, `agent:error`, and the
@@ -132,6 +146,33 @@ fn count(fields: &serde_json::Map<String, Json>, name: &str) -> Result<Option<u3
     }
 }
 
+/// Handles an event that starts a run: authenticates, decodes the payload
+/// object with `decode`, starts the run with `run`, then answers and
+/// launches it, or answers the failure.
+async fn start<A: Adapter, T>(
+    event: &'static str,
+    socket: SocketRef<A>,
+    ack: AckSender<A>,
+    state: SharedState,
+    args: Args,
+    decode: impl FnOnce(&serde_json::Map<String, Json>) -> Result<T, String>,
+    run: impl AsyncFnOnce(AgentRuntime, String, T) -> Result<Accepted, AgentError>,
+) {
+    let family = Family::of(event);
+    let Some((call, identity)) = begin(event, family, socket, ack, state, &args).await else {
+        return;
+    };
+    let request = match object(&args, event).and_then(|fields| decode(&fields)) {
+        Ok(request) => request,
+        Err(message) => return fail(call, family, ErrorCode::InvalidPayload, &message),
+    };
+    let agents = call.state.agents.clone();
+    match run(agents, identity.user_id.clone(), request).await {
+        Ok(accepted) => launch(call, &identity, accepted).await,
+        Err(error) => refuse(call, family, &error),
+    }
+}
+
 /// `agent:workflow:execute {workflowId, input?}`.
 pub async fn execute<A: Adapter>(
     socket: SocketRef<A>,
@@ -139,32 +180,19 @@ pub async fn execute<A: Adapter>(
     State(state): State<SharedState>,
     args: Args,
 ) {
-    let family = Family::Workflow;
-    let Some((call, identity)) =
-        begin("agent:workflow:execute", family, socket, ack, state, &args).await
-    else {
-        return;
-    };
-    let decoded = object(&args, "agent:workflow:execute").and_then(|fields| {
-        let workflow_id = string(&fields, "workflowId")?.ok_or("workflowId is required")?;
+    let decode = |fields: &serde_json::Map<String, Json>| {
+        let workflow_id = string(fields, "workflowId")?.ok_or("workflowId is required")?;
         let input = fields.get("input").cloned().unwrap_or_else(|| json!({}));
         if !(input.is_object() || input.is_null()) {
             return Err("input must be an object".to_owned());
         }
         Ok((workflow_id, input))
-    });
-    let (workflow_id, input) = match decoded {
-        Ok(decoded) => decoded,
-        Err(message) => return fail(call, family, ErrorCode::InvalidPayload, &message),
     };
-    let agents = call.state.agents.clone();
-    match agents
-        .execute_workflow(&identity.user_id, &workflow_id, input)
-        .await
-    {
-        Ok(accepted) => launch(call, &identity, accepted).await,
-        Err(error) => refuse(call, family, &error),
-    }
+    let run = async |agents: AgentRuntime, user: String, (workflow_id, input): (String, Json)| {
+        agents.execute_workflow(&user, &workflow_id, input).await
+    };
+    let event = "agent:workflow:execute";
+    start(event, socket, ack, state, args, decode, run).await;
 }
 
 /// `agent:orchestrate {task, agents}`.
@@ -174,25 +202,15 @@ pub async fn orchestrate<A: Adapter>(
     State(state): State<SharedState>,
     args: Args,
 ) {
-    let family = Family::Workflow;
-    let Some((call, identity)) =
-        begin("agent:orchestrate", family, socket, ack, state, &args).await
-    else {
-        return;
+    let decode = |fields: &serde_json::Map<String, Json>| {
+        let task = string(fields, "task")?.ok_or("task is required")?;
+        Ok((task, strings(fields, "agents")?))
     };
-    let decoded = object(&args, "agent:orchestrate").and_then(|fields| {
-        let task = string(&fields, "task")?.ok_or("task is required")?;
-        Ok((task, strings(&fields, "agents")?))
-    });
-    let (task, roles) = match decoded {
-        Ok(decoded) => decoded,
-        Err(message) => return fail(call, family, ErrorCode::InvalidPayload, &message),
+    let run = async |agents: AgentRuntime, user: String, (task, roles): (String, Vec<String>)| {
+        agents.orchestrate(&user, task, roles).await
     };
-    let agents = call.state.agents.clone();
-    match agents.orchestrate(&identity.user_id, task, roles).await {
-        Ok(accepted) => launch(call, &identity, accepted).await,
-        Err(error) => refuse(call, family, &error),
-    }
+    let event = "agent:orchestrate";
+    start(event, socket, ack, state, args, decode, run).await;
 }
 
 /// `agent:critique:execute {content, criteria, maxIterations?, threshold?}`.
@@ -202,35 +220,25 @@ pub async fn critique<A: Adapter>(
     State(state): State<SharedState>,
     args: Args,
 ) {
-    let family = Family::Critique;
-    let Some((call, identity)) =
-        begin("agent:critique:execute", family, socket, ack, state, &args).await
-    else {
-        return;
-    };
-    let decoded = object(&args, "agent:critique:execute").and_then(|fields| {
-        let content = string(&fields, "content")?.ok_or("content is required")?;
+    let decode = |fields: &serde_json::Map<String, Json>| {
+        let content = string(fields, "content")?.ok_or("content is required")?;
         let threshold = match fields.get("threshold") {
             None | Some(Json::Null) => None,
             Some(value) => Some(value.as_f64().ok_or("threshold must be a number")?),
         };
         CritiqueRequest::new(
             content,
-            strings(&fields, "criteria")?,
-            count(&fields, "maxIterations")?,
+            strings(fields, "criteria")?,
+            count(fields, "maxIterations")?,
             threshold,
         )
         .map_err(|error| error.to_string())
-    });
-    let request = match decoded {
-        Ok(request) => request,
-        Err(message) => return fail(call, family, ErrorCode::InvalidPayload, &message),
     };
-    let agents = call.state.agents.clone();
-    match agents.critique(&identity.user_id, request).await {
-        Ok(accepted) => launch(call, &identity, accepted).await,
-        Err(error) => refuse(call, family, &error),
-    }
+    let run = async |agents: AgentRuntime, user: String, request: CritiqueRequest| {
+        agents.critique(&user, request).await
+    };
+    let event = "agent:critique:execute";
+    start(event, socket, ack, state, args, decode, run).await;
 }
 
 /// `agent:discussion:execute {topic, participants, maxRounds?}`.
@@ -240,37 +248,20 @@ pub async fn discuss<A: Adapter>(
     State(state): State<SharedState>,
     args: Args,
 ) {
-    let family = Family::Discussion;
-    let Some((call, identity)) = begin(
-        "agent:discussion:execute",
-        family,
-        socket,
-        ack,
-        state,
-        &args,
-    )
-    .await
-    else {
-        return;
-    };
-    let decoded = object(&args, "agent:discussion:execute").and_then(|fields| {
-        let topic = string(&fields, "topic")?.ok_or("topic is required")?;
+    let decode = |fields: &serde_json::Map<String, Json>| {
+        let topic = string(fields, "topic")?.ok_or("topic is required")?;
         DiscussionRequest::new(
             topic,
-            strings(&fields, "participants")?,
-            count(&fields, "maxRounds")?,
+            strings(fields, "participants")?,
+            count(fields, "maxRounds")?,
         )
         .map_err(|error| error.to_string())
-    });
-    let request = match decoded {
-        Ok(request) => request,
-        Err(message) => return fail(call, family, ErrorCode::InvalidPayload, &message),
     };
-    let agents = call.state.agents.clone();
-    match agents.discuss(&identity.user_id, request).await {
-        Ok(accepted) => launch(call, &identity, accepted).await,
-        Err(error) => refuse(call, family, &error),
-    }
+    let run = async |agents: AgentRuntime, user: String, request: DiscussionRequest| {
+        agents.discuss(&user, request).await
+    };
+    let event = "agent:discussion:execute";
+    start(event, socket, ack, state, args, decode, run).await;
 }
 
 /// The execution a control event names: `'exec_…'`, `'wf_…'`,
