@@ -21,6 +21,7 @@ mod relay;
 mod socket;
 mod state;
 mod strudel_relay;
+mod transport;
 mod wire;
 
 use std::future::Future;
@@ -115,6 +116,7 @@ impl App {
             // must not be dropped for a polling client between two polls.
             .max_buffer_size(SOCKET_BUFFER_PACKETS)
             .ws_max_message_size(usize::try_from(hard_limit).unwrap_or(usize::MAX))
+            .ws_read_buffer_size(transport::WS_READ_BUFFER)
             .with_state(state.clone());
 
         // The adapter is chosen by configuration: alone in memory, or a
@@ -181,6 +183,9 @@ impl App {
             )
             .with_state(state.clone())
             .layer(layer)
+            .layer(axum::middleware::map_request(async |request| {
+                transport::detach_head(request)
+            }))
             .layer(cors(&state.config.server.cors_origins));
         let close_sockets: CloseSockets = Box::new(move || {
             Box::pin(async move {
@@ -221,6 +226,14 @@ impl App {
         tracing::info!(%address, "listening on http://{address}");
 
         let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
+        // Socket.IO frames are small and latency-bound: without TCP_NODELAY
+        // an ack can wait on Nagle's algorithm for the client's delayed ACK.
+        let listener =
+            axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                if let Err(error) = tcp.set_nodelay(true) {
+                    tracing::debug!(%error, "cannot set TCP_NODELAY");
+                }
+            });
         let server = tokio::spawn(
             axum::serve(listener, self.router)
                 .with_graceful_shutdown(async move {

@@ -1,7 +1,7 @@
 //! Events this node does not serve: unknown event names still get a clear answer.
 
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, Event, SocketRef, State};
+use socketioxide::extract::{AckSender, SocketRef, State};
 use switchboard_core::ErrorCode;
 
 use super::args::Args;
@@ -11,7 +11,7 @@ use crate::state::SharedState;
 /// Any event without a handler: `NOT_FOUND`.
 pub async fn unknown_event<A: Adapter>(
     socket: SocketRef<A>,
-    Event(event): Event,
+    event: &str,
     ack: AckSender<A>,
     State(state): State<SharedState>,
     args: Args,

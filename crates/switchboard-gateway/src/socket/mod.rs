@@ -19,12 +19,13 @@ mod strudel;
 use serde_json::Value as Json;
 use socketioxide::SocketIo;
 use socketioxide::adapter::{Adapter, Emitter, LocalAdapter};
-use socketioxide::extract::{SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide_redis::drivers::redis::RedisDriver;
 use socketioxide_redis::{InitError, RedisAdapter};
 
 use self::account::OnExpiry;
+use self::args::Args;
 use self::call::emit;
 use self::session::{CONNECT_TICKET, Session};
 use crate::state::SharedState;
@@ -79,30 +80,7 @@ async fn admit_default<A: Adapter>(
     State(state): State<SharedState>,
 ) -> Result<(), handshake::AuthenticationError> {
     handshake::admit(&socket, auth.ok().as_ref(), &state, true)?;
-    socket.on("authenticate", account::authenticate::<A>);
-    socket.on("logout", account::logout::<A>);
-    socket.on("joinRoom", rooms::join_room::<A>);
-    socket.on("leaveRoom", rooms::leave_room::<A>);
-    socket.on("ping", liveness::ping::<A>);
-    socket.on("heartbeat", liveness::heartbeat::<A>);
-    socket.on("getConnectionInfo", liveness::connection_info::<A>);
-    socket.on("claude:execute", claude::execute::<A>);
-    socket.on("claude:status", claude::status::<A>);
-    socket.on("claude:cancel", claude::cancel::<A>);
-    socket.on("strudel:validate", strudel::validate::<A>);
-    socket.on("strudel:execute", strudel::execute::<A>);
-    socket.on("strudel:cancel", strudel::cancel::<A>);
-    socket.on("strudel:status", strudel::status::<A>);
-    socket.on("agent:workflow:execute", agent::execute::<A>);
-    socket.on("agent:workflow:status", agent::status::<A>);
-    socket.on("agent:workflow:cancel", agent::cancel::<A>);
-    socket.on("agent:workflow:pause", agent::pause::<A>);
-    socket.on("agent:workflow:resume", agent::resume::<A>);
-    socket.on("agent:workflow:approve", agent::approve::<A>);
-    socket.on("agent:orchestrate", agent::orchestrate::<A>);
-    socket.on("agent:critique:execute", agent::critique::<A>);
-    socket.on("agent:discussion:execute", agent::discuss::<A>);
-    socket.on_fallback(guard::unknown_event::<A>);
+    socket.on_fallback(dispatch_default::<A>);
     track(&socket, &state);
     Ok(())
 }
@@ -114,13 +92,66 @@ async fn admit_private<A: Adapter>(
     State(state): State<SharedState>,
 ) -> Result<(), handshake::AuthenticationError> {
     handshake::admit(&socket, auth.ok().as_ref(), &state, false)?;
-    if socket.ns() == "/media" {
-        socket.on("subscribeMedia", media::subscribe::<A>);
-        socket.on("unsubscribeMedia", media::unsubscribe::<A>);
-    }
-    socket.on_fallback(guard::unknown_event::<A>);
+    socket.on_fallback(dispatch_private::<A>);
     track(&socket, &state);
     Ok(())
+}
+
+// One handler a socket, routing by event name, rather than a table of
+// handlers built for every socket: socketioxide keeps per-socket handler
+// maps, which cost each idle connection more than a kilobyte.
+
+/// Every event of `/`.
+async fn dispatch_default<A: Adapter>(
+    socket: SocketRef<A>,
+    Event(event): Event,
+    ack: AckSender<A>,
+    state: State<SharedState>,
+    args: Args,
+) {
+    match event.as_str() {
+        "authenticate" => account::authenticate(socket, ack, state, args).await,
+        "logout" => account::logout(socket, ack, state, args).await,
+        "joinRoom" => rooms::join_room(socket, ack, state, args).await,
+        "leaveRoom" => rooms::leave_room(socket, ack, state, args).await,
+        "ping" => liveness::ping(socket, ack, state, args).await,
+        "heartbeat" => liveness::heartbeat(socket, ack, state, args).await,
+        "getConnectionInfo" => liveness::connection_info(socket, ack, state, args).await,
+        // The larger handlers are boxed so that the small, frequent ones
+        // above do not carry their state.
+        "claude:execute" => Box::pin(claude::execute(socket, ack, state, args)).await,
+        "claude:status" => Box::pin(claude::status(socket, ack, state, args)).await,
+        "claude:cancel" => Box::pin(claude::cancel(socket, ack, state, args)).await,
+        "strudel:validate" => Box::pin(strudel::validate(socket, ack, state, args)).await,
+        "strudel:execute" => Box::pin(strudel::execute(socket, ack, state, args)).await,
+        "strudel:cancel" => Box::pin(strudel::cancel(socket, ack, state, args)).await,
+        "strudel:status" => Box::pin(strudel::status(socket, ack, state, args)).await,
+        "agent:workflow:execute" => Box::pin(agent::execute(socket, ack, state, args)).await,
+        "agent:workflow:status" => Box::pin(agent::status(socket, ack, state, args)).await,
+        "agent:workflow:cancel" => Box::pin(agent::cancel(socket, ack, state, args)).await,
+        "agent:workflow:pause" => Box::pin(agent::pause(socket, ack, state, args)).await,
+        "agent:workflow:resume" => Box::pin(agent::resume(socket, ack, state, args)).await,
+        "agent:workflow:approve" => Box::pin(agent::approve(socket, ack, state, args)).await,
+        "agent:orchestrate" => Box::pin(agent::orchestrate(socket, ack, state, args)).await,
+        "agent:critique:execute" => Box::pin(agent::critique(socket, ack, state, args)).await,
+        "agent:discussion:execute" => Box::pin(agent::discuss(socket, ack, state, args)).await,
+        _ => guard::unknown_event(socket, &event, ack, state, args).await,
+    }
+}
+
+/// Every event of `/media` and `/notifications`.
+async fn dispatch_private<A: Adapter>(
+    socket: SocketRef<A>,
+    Event(event): Event,
+    ack: AckSender<A>,
+    state: State<SharedState>,
+    args: Args,
+) {
+    match (socket.ns(), event.as_str()) {
+        ("/media", "subscribeMedia") => media::subscribe(socket, ack, state, args).await,
+        ("/media", "unsubscribeMedia") => media::unsubscribe(socket, ack, state, args).await,
+        _ => guard::unknown_event(socket, &event, ack, state, args).await,
+    }
 }
 
 /// `/` connected: `welcome`, then `authenticated` for a handshake token.
