@@ -1,6 +1,8 @@
 //! Ack: clients send `ping` with an ack on a fixed schedule (open loop:
 //! a late answer never delays the next request) and time each answer from
-//! the moment its request was due.
+//! the moment its request was written. Timing from the tick instead would
+//! add the generator's own timer lateness (tokio's timer has millisecond
+//! granularity) to every sample.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -33,7 +35,7 @@ pub struct Report {
     pub answered: u64,
     /// Acks received per second of the run.
     pub answered_per_s: f64,
-    /// Round trips, from when each request was due.
+    /// Round trips, from when each request was written.
     pub latency: LatencySummary,
     /// CPU while sending.
     #[serde(flatten)]
@@ -95,12 +97,13 @@ async fn pinger(
             break;
         }
         tokio::select! {
-            tick = ticks.tick(), if !draining => {
+            _ = ticks.tick(), if !draining => {
                 let id = client.ack_id();
+                let written = Instant::now();
                 if client.send(packet::event_with_ack(id, "ping", "")).await.is_err() {
                     break;
                 }
-                due.insert(id, tick.into_std());
+                due.insert(id, written);
                 sent += 1;
             }
             frame = client.next_text() => {
