@@ -82,8 +82,8 @@ impl CpuMeters {
     }
 }
 
-/// Connects `count` clients, `parallel` at a time, user `first + i` each;
-/// every client failing to connect fails the whole batch.
+/// Connects one client for each token, `parallel` at a time; a client
+/// failing to connect fails the whole batch.
 pub async fn connect_many(
     bench: &Bench,
     tokens: &[String],
