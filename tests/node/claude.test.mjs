@@ -373,6 +373,39 @@ describe('the queue', () => {
       await short.stop();
     }
   });
+
+  test('a queued run starts only after the previous run has ended on the wire', async () => {
+    // One run at a time per user: each queued run may start only once the
+    // previous one's end has been sent, so this socket never sees two
+    // runs between 'Process started' and their final event.
+    const single = await claudeServer({ SWITCHBOARD_CLAUDE_MAX_PER_USER: '1' });
+    try {
+      const { socket, events } = await user(single, 'uma');
+      const ids = [];
+      for (let i = 0; i < 6; i += 1) ids.push((await ask(socket, 'claude:execute', { prompt: `run ${i}` })).processId);
+      for (const id of ids) assert.equal((await events.end(id)).name, 'claude:complete', id);
+
+      const isStart = (e) => e.name === 'claude:progress' && e.message === 'Process started';
+      const isEnd = (e) => e.name === 'claude:complete' || e.name === 'claude:error';
+      const running = new Set();
+      for (const event of events.events) {
+        if (isStart(event)) {
+          running.add(event.processId);
+          assert.equal(running.size, 1, `runs between start and end at once: ${[...running]}`);
+        } else if (isEnd(event)) {
+          running.delete(event.processId);
+        }
+      }
+      const at = (id, matches) => events.events.findIndex((e) => e.processId === id && matches(e));
+      for (let i = 1; i < ids.length; i += 1) {
+        assert.ok(at(ids[i], isStart) >= 0, `${ids[i]} started`);
+        assert.ok(at(ids[i - 1], isEnd) < at(ids[i], isStart), `${ids[i - 1]} ended before ${ids[i]} started`);
+      }
+      socket.close();
+    } finally {
+      await single.stop();
+    }
+  });
 });
 
 test('many runs on one socket leave its room budget intact', async () => {

@@ -7,21 +7,20 @@
 //! clients get a server disconnect, HTTP connections are given the
 //! configured grace period, and the store is closed.
 
-mod agent_api;
-mod agent_relay;
-mod api;
-mod credentials;
+// Capabilities: each one's Socket.IO handlers, relay and HTTP routes.
+mod account;
+mod agents;
+mod claude;
+mod media;
+mod notifications;
+mod publish;
+mod strudel;
+
+// Shared layers under them.
 mod http;
-mod hub;
-mod metrics;
-mod monitor;
-mod notify;
 mod plain_ws;
-mod relay;
-mod socket;
+mod socketio;
 mod state;
-mod strudel_relay;
-mod transport;
 mod wire;
 
 use std::future::Future;
@@ -116,7 +115,7 @@ impl App {
             // must not be dropped for a polling client between two polls.
             .max_buffer_size(SOCKET_BUFFER_PACKETS)
             .ws_max_message_size(usize::try_from(hard_limit).unwrap_or(usize::MAX))
-            .ws_read_buffer_size(transport::WS_READ_BUFFER)
+            .ws_read_buffer_size(socketio::transport::WS_READ_BUFFER)
             .with_state(state.clone());
 
         // The adapter is chosen by configuration: alone in memory, or a
@@ -124,7 +123,7 @@ impl App {
         match state.config.cluster.redis_url.clone() {
             None => {
                 let (layer, io) = builder.build_layer();
-                socket::register_local(&io, &state);
+                socketio::register_local(&io, &state);
                 App::assemble(state, layer, io, streams).await
             }
             Some(url) => {
@@ -144,7 +143,7 @@ impl App {
                 )
                 .await
                 .context("linking /ws clients through Redis")?;
-                socket::register_cluster(&io, &state)
+                socketio::register_cluster(&io, &state)
                     .await
                     .context("registering namespaces with the Redis adapter")?;
                 App::assemble(state, layer, io, streams).await
@@ -161,9 +160,9 @@ impl App {
         io: SocketIo<A>,
         streams: Streams,
     ) -> anyhow::Result<App> {
-        let relay = relay::spawn(io.clone(), streams.process);
-        let agent_relay = agent_relay::spawn(io.clone(), state.monitors.clone(), streams.agent);
-        let render_relay = strudel_relay::spawn(io.clone(), state.store.clone(), streams.render);
+        let relay = claude::relay::spawn(io.clone(), streams.process);
+        let agent_relay = agents::relay::spawn(io.clone(), state.monitors.clone(), streams.agent);
+        let render_relay = strudel::relay::spawn(io.clone(), state.store.clone(), streams.render);
         let resumed = state
             .agents
             .recover()
@@ -172,19 +171,11 @@ impl App {
         if resumed > 0 {
             tracing::info!(resumed, "resumed agent executions of a previous run");
         }
-        let router = Router::new()
-            .merge(http::routes())
-            .route("/ws", axum::routing::get(plain_ws::upgrade))
-            .route("/api/ws", axum::routing::get(monitor::upgrade))
-            .route("/audio/{name}", axum::routing::get(http::audio))
-            .nest(
-                "/api/v1",
-                api::routes::<A>().layer(axum::Extension(io.clone())),
-            )
+        let router = http::routes(io.clone())
             .with_state(state.clone())
             .layer(layer)
             .layer(axum::middleware::map_request(async |request| {
-                transport::detach_head(request)
+                socketio::transport::detach_head(request)
             }))
             .layer(cors(&state.config.server.cors_origins));
         let close_sockets: CloseSockets = Box::new(move || {

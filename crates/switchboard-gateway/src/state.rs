@@ -11,8 +11,8 @@ use switchboard_jobs::claude::ClaudeRunner;
 use switchboard_jobs::strudel::StrudelRenderer;
 use switchboard_store::Store;
 
-use crate::metrics::Metrics;
-use crate::monitor::Monitors;
+use crate::agents::Monitors;
+use crate::http::Metrics;
 use crate::plain_ws::PlainClients;
 
 /// State shared by HTTP routes and Socket.IO handlers.

@@ -34,3 +34,20 @@ fn every_file_has_a_module_header() {
         "files without a //! header: {missing:?}"
     );
 }
+
+/// No Rust file grows past about 500 lines: a longer file holds more than
+/// one concept and is split where the concepts separate.
+#[test]
+fn every_file_is_at_most_500_lines() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    rust_files(&crates, &mut files);
+    let long: Vec<_> = files
+        .iter()
+        .filter_map(|file| {
+            let lines = std::fs::read_to_string(file).unwrap().lines().count();
+            (lines > 500).then(|| format!("{} ({lines} lines)", file.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files over 500 lines: {long:?}");
+}
