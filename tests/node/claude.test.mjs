@@ -49,7 +49,7 @@ describe('a streamed run', () => {
     assert.deepEqual(result.parsedResponse.usage, { inputTokens: 25, outputTokens: 9, totalTokens: 34 });
     assert.equal(result.parsedResponse.model, 'claude-opus-5-5');
     assert.equal(result.parsedResponse.stopReason, 'end_turn');
-    assert.match(result.stdout, /"type":"result"/);
+    assert.equal(result.stdout, text, 'the answer text, not the raw stream-json (SPEC §4)');
     assert.ok(Date.parse(result.completedAt) >= Date.parse(result.startedAt));
 
     const status = await ask(socket, 'claude:status', id);

@@ -42,7 +42,7 @@ test('a publish on one node reaches rooms and users on another', async () => {
     const survived = never(onTwo, 'disconnect', 1000);
     const gone = once(socket, 'disconnect');
     one.child.kill('SIGTERM');
-    assert.equal(await gone, 'io server disconnect');
+    assert.equal(await gone, 'transport close');
     assert.equal((await one.exited).code, 0);
     await survived;
     onTwo.close();

@@ -14,9 +14,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = process.env.SWITCHBOARD_BIN ?? join(root, 'target', 'debug', 'switchboard');
 export const SECRET = 'test-secret-0123456789abcdef';
 
-/** Starts a server; resolves once it logs its address. */
-export async function startServer({ env = {}, args = [] } = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+/** Starts a server; resolves once it logs its address. `port` and `dataDir`
+ * let a restart take over where an earlier server stopped. */
+export async function startServer({ env = {}, args = [], port = 0, dataDir = mkdtempSync(join(tmpdir(), 'switchboard-test-')) } = {}) {
   const fullEnv = {
     PATH: process.env.PATH,
     RUST_LOG: 'info',
@@ -25,7 +25,7 @@ export async function startServer({ env = {}, args = [] } = {}) {
     ...env,
   };
   for (const [key, value] of Object.entries(fullEnv)) if (value === null) delete fullEnv[key];
-  const child = spawn(BIN, ['serve', '--port', '0', ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, ['serve', '--port', String(port), ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise((resolve, reject) => {

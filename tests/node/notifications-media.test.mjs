@@ -158,7 +158,9 @@ describe('/media', () => {
 
     const stranger = await namespace(server, '/media', 'val');
     assert.deepEqual(await ask(stranger.socket, 'subscribeMedia', body.mediaId), { success: false, error: 'Access denied' });
-    assert.deepEqual(await ask(stranger.socket, 'subscribeMedia', 'media_missing'), { success: false, error: 'Media not found' });
+    // An id not created yet waits for its item (SPEC §7); one no item can have is unknown.
+    assert.deepEqual(await ask(stranger.socket, 'subscribeMedia', 'media_missing'), { success: true, mediaId: 'media_missing', pending: true });
+    assert.deepEqual(await ask(stranger.socket, 'subscribeMedia', 'no such media'), { success: false, error: 'Media not found' });
     assert.equal((await ask(stranger.socket, 'subscribeMedia', 42)).success, false);
     const realAdmin = server.client('/media', { transports: ['websocket'], auth: { token: tokenFor('boss', { roles: ['admin'] }) } });
     await once(realAdmin, 'connect');

@@ -81,8 +81,9 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
     const reasons = Promise.all([once(ws, 'disconnect', 5000), once(polling, 'disconnect', 5000)]);
     server.child.kill(signal);
     const [wsReason, pollingReason] = await reasons;
-    assert.equal(wsReason, 'io server disconnect');
-    assert.equal(pollingReason, 'io server disconnect');
+    // A transport close, which the official client reconnects from (SPEC §1).
+    assert.equal(wsReason, 'transport close');
+    assert.equal(pollingReason, 'transport close');
     const { code } = await server.exited;
     assert.equal(code, 0, server.logs());
     assert.match(server.logs(), /shutdown complete/);

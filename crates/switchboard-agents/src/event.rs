@@ -56,8 +56,12 @@ pub enum EventBody {
         step_id: String,
         /// New text, for llm steps.
         delta: Option<String>,
-        /// Percent of the workflow's steps completed.
+        /// The step's own progress in percent: 0 at its start, growing
+        /// while it streams, 100 when its answer is complete.
         progress: u8,
+        /// Percent of the workflow's steps completed.
+        #[serde(default)]
+        workflow_progress: u8,
         /// For approval steps: what the approver is asked.
         awaiting_approval: Option<String>,
     },

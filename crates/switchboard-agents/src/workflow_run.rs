@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -41,6 +42,8 @@ pub(crate) async fn drive(
     let mut outputs = done;
     let mut started: HashSet<String> = outputs.keys().cloned().collect();
     let mut running: JoinSet<StepResult> = JoinSet::new();
+    // The finished share, read by running steps for their progress events.
+    let finished = Arc::new(AtomicU8::new(percent(outputs.len(), total)));
     let mut state = control.state.subscribe();
     loop {
         let now = *state.borrow_and_update();
@@ -71,7 +74,7 @@ pub(crate) async fn drive(
                                 .map(|t| t.render(input, &outputs))
                                 .unwrap_or_default(),
                             system: step.system.as_ref().map(|t| t.render(input, &outputs)),
-                            progress: percent(outputs.len(), total),
+                            finished: finished.clone(),
                         };
                         running.spawn(task.run());
                     }
@@ -113,6 +116,7 @@ pub(crate) async fn drive(
                     outputs.insert(step_id.clone(), output.clone());
                     let step_name = step_name(workflow, &step_id);
                     let progress = percent(outputs.len(), total);
+                    finished.store(progress, Ordering::Relaxed);
                     inner.emit(control, EventBody::StepCompleted { step_id, step_name, output, progress }).await;
                 }
                 Some(Ok((step_id, attempts, Err(failure)))) => {
@@ -149,6 +153,22 @@ fn percent(done: usize, total: usize) -> u8 {
     u8::try_from(done * 100 / total.max(1)).unwrap_or(100)
 }
 
+/// Characters of streamed text at which a step reports half its progress.
+const HALF_WAY_CHARS: f64 = 1000.0;
+
+/// A streaming step's own progress after `chars` characters: its final
+/// length is unknown, so it grows towards 99 (1 once anything streamed)
+/// and only the complete answer reports 100.
+fn streamed_percent(chars: usize) -> u8 {
+    if chars == 0 {
+        return 0;
+    }
+    let chars = chars as f64;
+    let share = 99.0 * chars / (chars + HALF_WAY_CHARS);
+    // In 1..=99 by construction, so the cast cannot truncate.
+    share.round().clamp(1.0, 99.0) as u8
+}
+
 fn step_name(workflow: &Workflow, id: &str) -> String {
     workflow
         .steps()
@@ -165,7 +185,8 @@ struct StepTask {
     step: Step,
     prompt: String,
     system: Option<String>,
-    progress: u8,
+    /// The workflow's finished share, shared with the driver.
+    finished: Arc<AtomicU8>,
 }
 
 impl StepTask {
@@ -267,6 +288,7 @@ impl StepTask {
         let limit = self.timeout().unwrap_or(self.inner.step_timeout);
         let call = tokio::time::timeout(limit, llm.complete(&request, &on_delta));
         tokio::pin!(call);
+        let mut chars = 0;
         let answer = loop {
             tokio::select! {
                 biased;
@@ -276,7 +298,8 @@ impl StepTask {
                     while let Ok(more) = delta_rx.try_recv() {
                         delta.push_str(&more);
                     }
-                    self.progress(delta).await;
+                    chars += delta.chars().count();
+                    self.progress(Some(delta), streamed_percent(chars)).await;
                 }
                 answer = &mut call => break answer,
             }
@@ -286,7 +309,11 @@ impl StepTask {
             rest.push_str(&more);
         }
         if !rest.is_empty() {
-            self.progress(rest).await;
+            chars += rest.chars().count();
+            self.progress(Some(rest), streamed_percent(chars)).await;
+        }
+        if matches!(answer, Ok(Ok(_))) {
+            self.progress(None, 100).await;
         }
         match answer {
             Ok(Ok(completion)) => Ok(Value::String(completion.text)),
@@ -301,14 +328,16 @@ impl StepTask {
         }
     }
 
-    async fn progress(&self, delta: String) {
+    /// A `step:progress` with the step's own `progress` and the workflow's share.
+    async fn progress(&self, delta: Option<String>, progress: u8) {
         self.inner
             .emit(
                 &self.control,
                 EventBody::StepProgress {
                     step_id: self.step.id().to_owned(),
-                    delta: Some(delta),
-                    progress: self.progress,
+                    delta,
+                    progress,
+                    workflow_progress: self.finished.load(Ordering::Relaxed),
                     awaiting_approval: None,
                 },
             )
@@ -331,7 +360,8 @@ impl StepTask {
                 EventBody::StepProgress {
                     step_id: id.to_owned(),
                     delta: None,
-                    progress: self.progress,
+                    progress: 0,
+                    workflow_progress: self.finished.load(Ordering::Relaxed),
                     awaiting_approval: Some(message),
                 },
             )
@@ -362,5 +392,24 @@ impl StepTask {
                 },
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::streamed_percent;
+
+    #[test]
+    fn streamed_progress_starts_at_zero_grows_and_stays_below_100() {
+        assert_eq!(streamed_percent(0), 0);
+        assert_eq!(streamed_percent(1), 1);
+        let mut last = 0;
+        for chars in [10, 100, 500, 1000, 5000, 1_000_000] {
+            let now = streamed_percent(chars);
+            assert!(now >= last, "{chars}: {now} < {last}");
+            last = now;
+        }
+        assert_eq!(streamed_percent(1000), 50);
+        assert_eq!(streamed_percent(usize::MAX), 99);
     }
 }

@@ -40,6 +40,7 @@ async fn harness(fake: &FakeLlm) -> Harness {
         max_per_user: 2,
         step_timeout: Duration::from_secs(10),
         roles: Default::default(),
+        monitor_require_token: false,
     };
     let (sender, events) = mpsc::channel(256);
     let runtime = AgentRuntime::new(
@@ -88,6 +89,8 @@ async fn transcript(
             {
                 let text = format!("{}{delta}", last["delta"].as_str().unwrap());
                 last["delta"] = text.into();
+                // The step's progress grows with the text: keep the latest.
+                last["progress"] = body["progress"].take();
                 true
             }
             _ => false,

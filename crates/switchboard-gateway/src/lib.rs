@@ -4,8 +4,9 @@
 //! [`App::build`] assembles a node from a [`Config`]; [`App::serve`] runs it
 //! on a listener until a shutdown future resolves, then drains: readiness
 //! turns 503, running Claude processes are stopped and recorded, Socket.IO
-//! clients get a server disconnect, HTTP connections are given the
-//! configured grace period, and the store is closed.
+//! clients see their transport close (and reconnect by themselves), HTTP
+//! connections are given the configured grace period, and the store is
+//! closed.
 
 // Capabilities: each one's Socket.IO handlers, relay and HTTP routes.
 mod account;
@@ -25,11 +26,16 @@ mod wire;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::http::{HeaderValue, Method};
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use socketioxide::SocketIo;
 use socketioxide::adapter::{Adapter, Emitter};
 use socketioxide::layer::SocketIoLayer;
@@ -46,7 +52,7 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 pub use state::{AppState, SharedState};
 
-/// Disconnects every Socket.IO client and closes the transports.
+/// Closes the transport of every Socket.IO client of this node.
 type CloseSockets = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 /// A built node, ready to serve on a listener.
@@ -171,24 +177,32 @@ impl App {
         if resumed > 0 {
             tracing::info!(resumed, "resumed agent executions of a previous run");
         }
+        let transports_closed = Arc::new(AtomicBool::new(false));
+        let closed = transports_closed.clone();
         let router = http::routes(io.clone())
             .with_state(state.clone())
             .layer(layer)
+            .layer(axum::middleware::from_fn(move |request, next| {
+                after_close(closed.clone(), request, next)
+            }))
             .layer(axum::middleware::map_request(async |request| {
                 socketio::transport::detach_head(request)
             }))
             .layer(cors(&state.config.server.cors_origins));
         let close_sockets: CloseSockets = Box::new(move || {
             Box::pin(async move {
-                // Only this node's sockets: in a cluster the others stay up.
-                for namespace in io.nsps() {
-                    if let Err(error) = namespace.local().disconnect().await {
-                        tracing::debug!(%error, "disconnecting a namespace failed");
-                    }
-                }
-                // A polling client only sees the disconnect on its next poll;
-                // give that poll a moment before the transports close.
-                tokio::time::sleep(DISCONNECT_FLUSH).await;
+                // An Engine.IO close of each local socket (a close packet,
+                // flushed to a waiting poll or written before the websocket
+                // closes), never a Socket.IO namespace disconnect: the
+                // official client takes `io server disconnect` as final, a
+                // transport close as a reason to reconnect (SPEC §1). Only
+                // this node's sockets; in a cluster the others stay up.
+                //
+                // A polling client between two polls has no request to
+                // read the close packet from: give the final events a
+                // moment to be polled, and answer its next poll for it.
+                tokio::time::sleep(POLL_FLUSH).await;
+                transports_closed.store(true, Ordering::SeqCst);
                 io.close().await;
             })
         });
@@ -248,6 +262,8 @@ impl App {
         if tokio::time::timeout(grace, self.agent_relay).await.is_err() {
             tracing::warn!("agent events still unsent after the grace period");
         }
+        // The runs' last events have reached `/api/ws`: close it with 1001.
+        self.state.monitors.close_all().await;
         self.state.strudel.shutdown(grace).await;
         if tokio::time::timeout(grace, self.render_relay)
             .await
@@ -255,15 +271,15 @@ impl App {
         {
             tracing::warn!("render events still unsent after the grace period");
         }
-        // Send every Socket.IO client a server disconnect (so it does not
-        // reconnect-loop against a closing node), then close the transports,
-        // which also ends the upgraded websocket connections.
+        // Close every Socket.IO client's transport, which also ends the
+        // upgraded websocket connections; the clients reconnect by
+        // themselves, to a restarted node or to another cluster node.
         let close = (self.close_sockets)();
         if tokio::time::timeout(grace, close).await.is_err() {
             tracing::warn!("Socket.IO clients did not close within the grace period");
         }
-        // Only now stop accepting: a polling client needs a new request to
-        // read its disconnect packet.
+        // Only now stop accepting: a polling client reads its close packet
+        // from the poll it has waiting.
         let _ = stop_accepting.send(());
         match tokio::time::timeout(remaining(grace), server).await {
             Ok(Ok(Ok(()))) => {}
@@ -291,8 +307,26 @@ fn resp3(url: &str) -> String {
     }
 }
 
-/// How long shutdown lets polling clients collect their disconnect packet.
-const DISCONNECT_FLUSH: Duration = Duration::from_millis(250);
+/// How long shutdown lets polling clients collect the final events before
+/// their transports close.
+const POLL_FLUSH: Duration = Duration::from_millis(250);
+
+/// Once shutdown has closed the Socket.IO transports, answers what clients
+/// of the closed sessions still ask: a poll gets the Engine.IO close packet
+/// (`1`), so a client that was between two polls also sees a transport
+/// close and reconnects; anything else, such as a reconnection's handshake
+/// reaching the closing node, gets 503 and is retried by the client.
+async fn after_close(closed: Arc<AtomicBool>, request: Request, next: Next) -> Response {
+    if !closed.load(Ordering::SeqCst) || !request.uri().path().starts_with("/socket.io") {
+        return next.run(request).await;
+    }
+    let query = request.uri().query().unwrap_or_default();
+    let has = |wanted: &str| query.split('&').any(|pair| pair.starts_with(wanted));
+    if request.method() == Method::GET && has("transport=polling") && has("sid=") {
+        return ([(header::CONTENT_TYPE, "text/plain; charset=UTF-8")], "1").into_response();
+    }
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
 
 /// The HTTP drain gets at least a short window even when the socket close
 /// used the whole grace period.

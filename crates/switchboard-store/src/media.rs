@@ -163,6 +163,53 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a new media item under an id its creator chose, unless the id
+    /// is taken (by an item, or by any resource of that name already owned):
+    /// returns whether it was stored.
+    pub async fn create_media(
+        &self,
+        id: &str,
+        user_id: &str,
+        kind: &str,
+        metadata: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let mut tx = self.pool.begin().await?;
+        let owned = sqlx::query("SELECT 1 FROM resource_owners WHERE kind = ? AND id = ?")
+            .bind(ResourceKind::Media.as_str())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if owned.is_some() {
+            return Ok(false);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO media (id, user_id, type, status, metadata, created_at, updated_at)
+             VALUES (?, ?, ?, 'pending', ?, ?, ?)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(kind)
+        .bind(metadata)
+        .bind(&now)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO resource_owners (kind, id, user_id) VALUES (?, ?, ?)")
+            .bind(ResourceKind::Media.as_str())
+            .bind(id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// One media item.
     pub async fn get_media(&self, id: &str) -> Result<Option<Media>, StoreError> {
         let row = sqlx::query("SELECT * FROM media WHERE id = ?")
@@ -211,5 +258,42 @@ impl Store {
         };
         let changed = query.execute(&self.pool).await?.rows_affected() > 0;
         Ok((changed, self.get_media(id).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Store, StoreConfig};
+
+    #[tokio::test]
+    async fn a_chosen_id_is_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreConfig::Sqlite(dir.path().join("state.db")))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .create_media("gen:1", "alice", "image", None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .create_media("gen:1", "bob", "image", None)
+                .await
+                .unwrap()
+        );
+        let media = store.get_media("gen:1").await.unwrap().unwrap();
+        assert_eq!(media.user_id, "alice");
+        store
+            .record_owner(crate::ResourceKind::Media, "gen:2", "carol")
+            .await
+            .unwrap();
+        assert!(
+            !store
+                .create_media("gen:2", "alice", "image", None)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -35,7 +35,7 @@ pub struct NewProcess {
 pub struct Outcome {
     /// All text output.
     pub output: String,
-    /// Raw stdout (capped).
+    /// The answer text (seed 001's `result.stdout`), not the raw stream-json.
     pub stdout: String,
     /// Stderr (capped).
     pub stderr: String,

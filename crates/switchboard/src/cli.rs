@@ -92,6 +92,9 @@ pub struct ServeArgs {
     /// Redis URL: cluster mode (Redis Socket.IO adapter, shared rate limits).
     #[arg(long, value_name = "URL")]
     pub redis_url: Option<String>,
+    /// Base of the URLs handed out, e.g. https://cdn.example/sb [default: from the request's Host].
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -103,6 +106,7 @@ impl ServeArgs {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             redis_url: self.redis_url.clone(),
+            public_url: self.public_url.clone(),
             ..Layer::default()
         }
     }

@@ -72,6 +72,11 @@ impl AgentRuntime {
         })
     }
 
+    /// The sequence number of an execution's last stored event (0 before any).
+    pub async fn last_seq(&self, id: &str) -> Result<u64, AgentError> {
+        Ok(self.inner.store.last_event_seq(id).await?)
+    }
+
     /// An execution's history after `after_seq`, in order.
     pub async fn history(&self, id: &str, after_seq: u64) -> Result<Vec<AgentEvent>, AgentError> {
         let Some(record) = self.inner.store.get_execution(id).await? else {

@@ -67,6 +67,9 @@ pub struct AgentConfig {
     pub step_timeout: Duration,
     /// Role prompts added to or replacing the built-in ones (file only: `[agent_roles]`).
     pub roles: BTreeMap<String, String>,
+    /// Whether `/api/ws` refuses anonymous subscribers (default false: an
+    /// execution id is a capability, SPEC §8).
+    pub monitor_require_token: bool,
 }
 
 impl AgentConfig {
@@ -93,6 +96,7 @@ impl AgentConfig {
                 300_000,
             )?,
             roles: layer.agent_roles.clone().unwrap_or_default(),
+            monitor_require_token: layer.monitor_require_token.unwrap_or(false),
         })
     }
 
@@ -124,6 +128,10 @@ impl AgentConfig {
         keys.insert("agent_max_per_user", print_count(self.max_per_user));
         keys.insert("agent_step_timeout_ms", print_ms(self.step_timeout));
         keys.insert(
+            "monitor_require_token",
+            toml::Value::Boolean(self.monitor_require_token),
+        );
+        keys.insert(
             "agent_roles",
             toml::Value::Table(
                 self.roles
@@ -151,6 +159,7 @@ mod tests {
             ("SWITCHBOARD_LLM_API_KEY", "sk-secret"),
             ("SWITCHBOARD_LLM_MODEL", "llama3.2"),
             ("SWITCHBOARD_AGENT_MAX_CONCURRENT", "3"),
+            ("SWITCHBOARD_MONITOR_REQUIRE_TOKEN", "true"),
         ]);
         let file: Layer = toml::from_str(
             "workflows_dir = \"./flows\"\n[agent_roles]\nlawyer = \"You read contracts.\"\n",
@@ -163,24 +172,25 @@ mod tests {
         assert_eq!(llm.model.as_deref(), Some("llama3.2"));
         assert_eq!(llm.max_retries, 2);
         assert_eq!(config.agents.max_concurrent, 3);
+        assert!(config.agents.monitor_require_token);
         assert_eq!(config.agents.workflows_dir, Some(PathBuf::from("./flows")));
         assert_eq!(config.agents.roles["lawyer"], "You read contracts.");
         let printed = config.to_masked_toml();
         assert!(!printed.contains("sk-secret"), "{printed}");
         assert!(printed.contains("llm_provider = \"openai\""), "{printed}");
+        assert!(
+            printed.contains("monitor_require_token = true"),
+            "{printed}"
+        );
         let reparsed: Layer = toml::from_str(&printed).unwrap();
         assert_eq!(
             reparsed.agent_roles.unwrap()["lawyer"],
             "You read contracts."
         );
 
-        assert!(
-            Config::from_layer(Layer::default())
-                .unwrap()
-                .agents
-                .llm
-                .is_none()
-        );
+        let defaults = Config::from_layer(Layer::default()).unwrap();
+        assert!(defaults.agents.llm.is_none());
+        assert!(!defaults.agents.monitor_require_token);
         assert!(
             Layer::from_env([("SWITCHBOARD_LLM_PROVIDER".to_owned(), "gpt".to_owned())]).is_err()
         );

@@ -31,6 +31,8 @@ pub struct Layer {
     pub cors_origins: Option<StringList>,
     /// See [`ServerConfig::shutdown_grace`].
     pub shutdown_grace_ms: Option<u64>,
+    /// See [`ServerConfig::public_url`].
+    pub public_url: Option<String>,
     /// HS256 shared secret.
     pub jwt_secret: Option<String>,
     /// Path to a PEM public key for RS256/ES256.
@@ -73,6 +75,8 @@ pub struct Layer {
     pub ws_ping_interval_ms: Option<u64>,
     /// See [`PlainWsConfig::idle_timeout`].
     pub ws_idle_timeout_ms: Option<u64>,
+    /// See [`SocketIoConfig::media_pending_subscribe`].
+    pub media_pending_subscribe_ms: Option<u64>,
     /// See [`LlmConfig::provider`].
     pub llm_provider: Option<LlmProviderKind>,
     /// See [`LlmConfig::base_url`].
@@ -93,6 +97,8 @@ pub struct Layer {
     pub agent_step_timeout_ms: Option<u64>,
     /// See [`AgentConfig::roles`]; a TOML table, not read from the environment.
     pub agent_roles: Option<BTreeMap<String, String>>,
+    /// See [`AgentConfig::monitor_require_token`].
+    pub monitor_require_token: Option<bool>,
     /// See [`StrudelConfig::samples_dir`].
     pub strudel_samples_dir: Option<PathBuf>,
     /// See [`StrudelConfig::max_duration_s`].
@@ -152,6 +158,7 @@ impl Layer {
             data_dir: over.data_dir.or(self.data_dir),
             cors_origins: over.cors_origins.or(self.cors_origins),
             shutdown_grace_ms: over.shutdown_grace_ms.or(self.shutdown_grace_ms),
+            public_url: over.public_url.or(self.public_url),
             jwt_secret: over.jwt_secret.or(self.jwt_secret),
             jwt_public_key: over.jwt_public_key.or(self.jwt_public_key),
             ping_interval_ms: over.ping_interval_ms.or(self.ping_interval_ms),
@@ -175,6 +182,9 @@ impl Layer {
             api_keys: over.api_keys.or(self.api_keys),
             ws_ping_interval_ms: over.ws_ping_interval_ms.or(self.ws_ping_interval_ms),
             ws_idle_timeout_ms: over.ws_idle_timeout_ms.or(self.ws_idle_timeout_ms),
+            media_pending_subscribe_ms: over
+                .media_pending_subscribe_ms
+                .or(self.media_pending_subscribe_ms),
             llm_provider: over.llm_provider.or(self.llm_provider),
             llm_base_url: over.llm_base_url.or(self.llm_base_url),
             llm_api_key: over.llm_api_key.or(self.llm_api_key),
@@ -185,6 +195,7 @@ impl Layer {
             agent_max_per_user: over.agent_max_per_user.or(self.agent_max_per_user),
             agent_step_timeout_ms: over.agent_step_timeout_ms.or(self.agent_step_timeout_ms),
             agent_roles: over.agent_roles.or(self.agent_roles),
+            monitor_require_token: over.monitor_require_token.or(self.monitor_require_token),
             strudel_samples_dir: over.strudel_samples_dir.or(self.strudel_samples_dir),
             strudel_max_duration_s: over.strudel_max_duration_s.or(self.strudel_max_duration_s),
             strudel_max_sample_rate: over
@@ -206,6 +217,7 @@ const KEYS: &[&str] = &[
     "data_dir",
     "cors_origins",
     "shutdown_grace_ms",
+    "public_url",
     "jwt_secret",
     "jwt_public_key",
     "ping_interval_ms",
@@ -227,6 +239,7 @@ const KEYS: &[&str] = &[
     "api_keys",
     "ws_ping_interval_ms",
     "ws_idle_timeout_ms",
+    "media_pending_subscribe_ms",
     "llm_provider",
     "llm_base_url",
     "llm_api_key",
@@ -236,6 +249,7 @@ const KEYS: &[&str] = &[
     "agent_max_concurrent",
     "agent_max_per_user",
     "agent_step_timeout_ms",
+    "monitor_require_token",
     "strudel_samples_dir",
     "strudel_max_duration_s",
     "strudel_max_sample_rate",

@@ -1,5 +1,5 @@
-//! The server section: listening address, data directory, CORS origins and
-//! how long shutdown waits.
+//! The server section: listening address, data directory, CORS origins,
+//! how long shutdown waits, and the public base URL of the URLs handed out.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -21,6 +21,10 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// How long shutdown waits for connections to drain (default 10 s).
     pub shutdown_grace: Duration,
+    /// Base of every URL the server hands out (`audioUrl`, media URLs), e.g.
+    /// `https://cdn.example/sb`, without a trailing slash. `None`: built from
+    /// the `Host` of the client's request, see [`ServerConfig::base_url`].
+    pub public_url: Option<String>,
 }
 
 /// The interface to bind; `localhost` is accepted as `127.0.0.1`.
@@ -56,7 +60,25 @@ impl ServerConfig {
             data_dir,
             cors_origins: layer.cors_origins.clone().unwrap_or_default().0,
             shutdown_grace: millis("shutdown_grace_ms", layer.shutdown_grace_ms, 10_000)?,
+            public_url: public_url(layer.public_url.as_deref())?,
         })
+    }
+
+    /// The base that makes a path the server hands out absolute: the
+    /// configured `public_url`, else `http://` and the `Host` the client
+    /// used (`host`), else the bound address. Join it with a path that
+    /// starts with `/`.
+    pub fn base_url(&self, host: Option<&str>) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        match host.map(str::trim).filter(|host| valid_authority(host)) {
+            Some(host) => format!("http://{host}"),
+            None => match self.host {
+                IpAddr::V6(ip) => format!("http://[{ip}]:{}", self.port),
+                IpAddr::V4(ip) => format!("http://{ip}:{}", self.port),
+            },
+        }
     }
 
     pub(super) fn print(&self, keys: &mut Printed) {
@@ -74,5 +96,104 @@ impl ServerConfig {
             ),
         );
         keys.insert("shutdown_grace_ms", print_ms(self.shutdown_grace));
+        if let Some(url) = &self.public_url {
+            keys.insert("public_url", toml::Value::String(url.clone()));
+        }
+    }
+}
+
+/// `public_url`: an absolute http(s) URL with a host and no query or
+/// fragment; kept without its trailing slashes. Empty means unset.
+fn public_url(value: Option<&str>) -> Result<Option<String>, ConfigError> {
+    let Some(url) = value.map(str::trim).filter(|url| !url.is_empty()) else {
+        return Ok(None);
+    };
+    let invalid = || ConfigError::Invalid {
+        key: "public_url",
+        message: format!("`{url}` is not an http(s) URL such as https://example.com/base"),
+    };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(invalid)?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    if !valid_authority(authority)
+        || rest.contains(['?', '#'])
+        || rest.contains(char::is_whitespace)
+    {
+        return Err(invalid());
+    }
+    Ok(Some(url.trim_end_matches('/').to_owned()))
+}
+
+/// A `host[:port]` fit to put in a URL: no user info, path or spaces.
+fn valid_authority(authority: &str) -> bool {
+    !authority.is_empty()
+        && !authority.starts_with(':')
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']'))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::config::tests::env;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        Config::from_layer(env(pairs)).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn public_url_is_an_http_base_without_trailing_slash() {
+        let config = load(&[("SWITCHBOARD_PUBLIC_URL", "https://cdn.example.test/sb/")]).unwrap();
+        assert_eq!(
+            config.server.public_url.as_deref(),
+            Some("https://cdn.example.test/sb")
+        );
+        assert_eq!(
+            config.server.base_url(Some("ignored:1")),
+            "https://cdn.example.test/sb"
+        );
+        assert!(
+            config
+                .to_masked_toml()
+                .contains("public_url = \"https://cdn.example.test/sb\"")
+        );
+        let plain = load(&[("SWITCHBOARD_PUBLIC_URL", "http://10.0.0.5:8080")]).unwrap();
+        assert_eq!(
+            plain.server.public_url.as_deref(),
+            Some("http://10.0.0.5:8080")
+        );
+    }
+
+    #[test]
+    fn without_public_url_the_base_is_the_request_host() {
+        let config = load(&[("SWITCHBOARD_PORT", "4100")]).unwrap();
+        assert_eq!(config.server.public_url, None);
+        assert!(!config.to_masked_toml().contains("public_url"));
+        assert_eq!(
+            config.server.base_url(Some("app.example.test:3000")),
+            "http://app.example.test:3000"
+        );
+        assert_eq!(
+            config.server.base_url(Some("evil.test/path")),
+            "http://127.0.0.1:4100"
+        );
+        assert_eq!(config.server.base_url(None), "http://127.0.0.1:4100");
+    }
+
+    #[test]
+    fn a_bad_public_url_names_the_key() {
+        for bad in [
+            "cdn.example.test",
+            "ftp://cdn.example.test",
+            "https://",
+            "https://cdn.example.test/a?b=c",
+            "http://cdn example.test",
+        ] {
+            let error = load(&[("SWITCHBOARD_PUBLIC_URL", bad)]).unwrap_err();
+            assert!(error.contains("public_url"), "{bad}: {error}");
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! The Socket.IO section: Engine.IO heartbeat and payload limit.
+//! The Socket.IO section: Engine.IO heartbeat, payload limit, and how long
+//! `/media` keeps a subscription to an item not created yet.
 
 use std::time::Duration;
 
@@ -14,6 +15,9 @@ pub struct SocketIoConfig {
     pub ping_timeout: Duration,
     /// Largest accepted message in bytes (default 1 MiB).
     pub max_payload_bytes: u64,
+    /// How long `subscribeMedia` for an id not created yet waits for the item
+    /// (default 60 s).
+    pub media_pending_subscribe: Duration,
 }
 
 impl SocketIoConfig {
@@ -27,16 +31,26 @@ impl SocketIoConfig {
                 message: "must be at least 1024".into(),
             });
         }
+        let media_pending_subscribe = millis(
+            "media_pending_subscribe_ms",
+            layer.media_pending_subscribe_ms,
+            60_000,
+        )?;
         Ok(SocketIoConfig {
             ping_interval,
             ping_timeout,
             max_payload_bytes,
+            media_pending_subscribe,
         })
     }
 
     pub(super) fn print(&self, keys: &mut Printed) {
         keys.insert("ping_interval_ms", print_ms(self.ping_interval));
         keys.insert("ping_timeout_ms", print_ms(self.ping_timeout));
+        keys.insert(
+            "media_pending_subscribe_ms",
+            print_ms(self.media_pending_subscribe),
+        );
         keys.insert(
             "max_payload_bytes",
             toml::Value::Integer(i64::try_from(self.max_payload_bytes).unwrap_or(i64::MAX)),

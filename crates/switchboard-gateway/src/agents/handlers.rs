@@ -12,8 +12,9 @@ use switchboard_agents::{
 };
 use switchboard_core::{ErrorCode, Identity, ResourceKind};
 
+use super::payload::{count, object, string, strings, target};
 use crate::socketio::Args;
-use crate::socketio::Call;
+use crate::socketio::{Call, Refusal};
 use crate::state::SharedState;
 use crate::wire;
 
@@ -40,9 +41,21 @@ impl Family {
     }
 }
 
-/// Answers a failed `agent:*` call: the ack, `agent:error`, and the
-/// family's own error event for critiques and discussions.
+/// Answers a failed `agent:*` call: the ack, `agent:error`, the family's
+/// own error event for critiques and discussions, and the generic `error`
+/// its code calls for (SPEC §3).
 fn fail<A: Adapter>(call: Call<A>, family: Family, code: ErrorCode, message: &str) {
+    fail_as(call, family, code, message, Refusal::from(code));
+}
+
+fn fail_as<A: Adapter>(
+    call: Call<A>,
+    family: Family,
+    code: ErrorCode,
+    message: &str,
+    refusal: Refusal,
+) {
+    call.report(refusal, message);
     let timestamp = wire::iso(Utc::now());
     let payload =
         json!({"code": code, "message": message, "error": message, "timestamp": timestamp});
@@ -56,11 +69,25 @@ fn fail<A: Adapter>(call: Call<A>, family: Family, code: ErrorCode, message: &st
 }
 
 fn refuse<A: Adapter>(call: Call<A>, family: Family, error: &AgentError) {
+    refuse_as(call, family, error, Refusal::from(error.code()));
+}
+
+/// Refuses a request that names an execution: an unknown one (or one the
+/// caller may not see) is also `PROCESS_NOT_FOUND` on `error`.
+fn refuse_lookup<A: Adapter>(call: Call<A>, family: Family, error: &AgentError) {
+    let refusal = match error {
+        AgentError::NotFound(_) => Refusal::UnknownId,
+        _ => Refusal::from(error.code()),
+    };
+    refuse_as(call, family, error, refusal);
+}
+
+fn refuse_as<A: Adapter>(call: Call<A>, family: Family, error: &AgentError, refusal: Refusal) {
     if error.code() == ErrorCode::Internal {
         tracing::error!(%error, "agent request failed");
         return fail(call, family, ErrorCode::Internal, "Internal error");
     }
-    fail(call, family, error.code(), &error.to_string());
+    fail_as(call, family, error.code(), &error.to_string(), refusal);
 }
 
 /// Starts handling an authenticated `agent:*` event.
@@ -107,43 +134,6 @@ async fn launch<A: Adapter>(call: Call<A>, identity: &Identity, accepted: Accept
     }
     call.ack(&answer);
     agents.launch(accepted);
-}
-
-fn object(args: &Args, event: &str) -> Result<serde_json::Map<String, Json>, String> {
-    match args.first() {
-        Some(Json::Object(fields)) => Ok(fields.clone()),
-        _ => Err(format!("{event} expects an object")),
-    }
-}
-
-fn string(fields: &serde_json::Map<String, Json>, name: &str) -> Result<Option<String>, String> {
-    match fields.get(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(value)) => Ok(Some(value.clone())),
-        Some(_) => Err(format!("{name} must be a string")),
-    }
-}
-
-fn strings(fields: &serde_json::Map<String, Json>, name: &str) -> Result<Vec<String>, String> {
-    match fields.get(name) {
-        Some(Json::Array(items)) => items
-            .iter()
-            .map(|item| item.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| format!("{name} must be an array of strings")),
-        _ => Err(format!("{name} must be an array of strings")),
-    }
-}
-
-fn count(fields: &serde_json::Map<String, Json>, name: &str) -> Result<Option<u32>, String> {
-    match fields.get(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(value) => value
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| format!("{name} must be a positive integer")),
-    }
 }
 
 /// Handles an event that starts a run: authenticates, decodes the payload
@@ -264,25 +254,6 @@ pub async fn discuss<A: Adapter>(
     start(event, socket, ack, state, args, decode, run).await;
 }
 
-/// The execution a control event names: `'exec_…'`, `'wf_…'`,
-/// `{executionId}` or `{workflowId}`.
-fn target(args: &Args) -> Result<(Option<String>, Option<String>), String> {
-    const SHAPE: &str = "expects {executionId} or {workflowId}";
-    match args.first() {
-        Some(Json::String(id)) if id.starts_with("wf_") => Ok((None, Some(id.clone()))),
-        Some(Json::String(id)) => Ok((Some(id.clone()), None)),
-        Some(Json::Object(fields)) => {
-            let execution = string(fields, "executionId")?;
-            let workflow = string(fields, "workflowId")?;
-            if execution.is_none() && workflow.is_none() {
-                return Err(SHAPE.into());
-            }
-            Ok((execution, workflow))
-        }
-        _ => Err(SHAPE.into()),
-    }
-}
-
 /// The control events and what they do.
 #[derive(Clone, Copy)]
 enum Control {
@@ -325,7 +296,7 @@ async fn control<A: Adapter>(
     let active_only = !matches!(what, Control::Status);
     let id = match agents.resolve(user, target, active_only).await {
         Ok(id) => id,
-        Err(error) => return refuse(call, family, &error),
+        Err(error) => return refuse_lookup(call, family, &error),
     };
     let done = match what {
         Control::Status => Ok("status"),
@@ -338,7 +309,7 @@ async fn control<A: Adapter>(
     };
     let message = match done {
         Ok(message) => message,
-        Err(error) => return refuse(call, family, &error),
+        Err(error) => return refuse_lookup(call, family, &error),
     };
     match agents.view(Viewer::User(user), &id).await {
         Ok(view) => {
@@ -349,7 +320,7 @@ async fn control<A: Adapter>(
             }
             call.ack(&answer);
         }
-        Err(error) => refuse(call, family, &error),
+        Err(error) => refuse_lookup(call, family, &error),
     }
 }
 
@@ -472,6 +443,6 @@ pub async fn approve<A: Adapter>(
             "stepId": step_id,
             "approved": approved,
         })),
-        Err(error) => refuse(call, family, &error),
+        Err(error) => refuse_lookup(call, family, &error),
     }
 }

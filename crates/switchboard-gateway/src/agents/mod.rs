@@ -5,6 +5,7 @@
 
 mod handlers;
 mod monitor;
+mod payload;
 pub mod relay;
 mod routes;
 

@@ -1,15 +1,20 @@
 //! `/api/ws` (seed 002): a plain WebSocket that follows agent executions.
-//! `{type:'subscribe', executionId}` replays the stored history after
-//! `lastEventId` (all of it by default), then streams live events; history
-//! and live events are joined by sequence number, so nothing is lost or
-//! repeated in between. Only the execution's owner may subscribe.
+//! `{type:'subscribe', executionId}` streams the events that happen after
+//! it: seed 002's client loads the history over HTTP first and appends
+//! whatever arrives. With `lastEventId` it first replays the stored history
+//! after that id; history and live events are joined by sequence number, so
+//! nothing is lost or repeated in between. An execution id is a capability:
+//! anyone who knows it may follow it anonymously unless
+//! `monitor_require_token` is set; with a token, only the owner or an admin.
+//! At shutdown every client gets a close frame with code 1001.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use switchboard_agents::{AgentEvent, Viewer};
 use switchboard_core::Identity;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::relay::{monitor_event, now};
 use crate::http::bearer;
@@ -27,6 +32,10 @@ use crate::state::SharedState;
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// Live events buffered per client; a client this far behind is closed.
 const BUFFER: usize = 256;
+/// How long a client closed at shutdown has to answer the close frame.
+const CLOSE_REPLY: Duration = Duration::from_secs(1);
+/// How long [`Monitors::close_all`] waits for the connections to end.
+const CLOSE_ALL: Duration = Duration::from_secs(2);
 
 /// One live event for one execution's subscribers.
 #[derive(Debug, Clone)]
@@ -47,6 +56,8 @@ struct Subscriber {
 pub struct Monitors {
     next_client: AtomicU64,
     subscriptions: Mutex<HashMap<String, HashMap<u64, Arc<Subscriber>>>>,
+    /// `true` once the server shuts down; every connection holds a receiver.
+    closing: watch::Sender<bool>,
 }
 
 impl Monitors {
@@ -54,6 +65,19 @@ impl Monitors {
         self.subscriptions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Closes every `/api/ws` connection with code 1001 (going away) and
+    /// waits, briefly, until they have ended, so the close frames are sent
+    /// before the process exits.
+    pub async fn close_all(&self) {
+        self.closing.send_replace(true);
+        if tokio::time::timeout(CLOSE_ALL, self.closing.closed())
+            .await
+            .is_err()
+        {
+            tracing::warn!("/api/ws clients still open after their close frame");
+        }
     }
 
     /// Sends `event` to its execution's subscribers.
@@ -162,6 +186,7 @@ struct Client {
 
 async fn serve(mut socket: WebSocket, identity: Option<Identity>, state: SharedState) {
     let monitors = state.monitors.clone();
+    let mut closing = monitors.closing.subscribe();
     let (sender, mut live) = mpsc::channel(BUFFER);
     let mut client = Client {
         id: monitors.next_client.fetch_add(1, Ordering::Relaxed),
@@ -173,8 +198,15 @@ async fn serve(mut socket: WebSocket, identity: Option<Identity>, state: SharedS
         delivered: HashMap::new(),
     };
     state.metrics.connected("/api/ws");
+    // Set only once, at shutdown: a change means closing.
+    let mut closed = *closing.borrow_and_update();
     loop {
+        if closed {
+            going_away(&mut socket).await;
+            break;
+        }
         tokio::select! {
+            Ok(()) = closing.changed() => closed = true,
             frame = socket.recv() => {
                 let text = match frame {
                     Some(Ok(Frame::Text(text))) => text,
@@ -211,6 +243,26 @@ async fn serve(mut socket: WebSocket, identity: Option<Identity>, state: SharedS
     state.metrics.disconnected("/api/ws");
 }
 
+/// The close handshake of a server that shuts down: 1001, then the
+/// client's answering close (or a short wait for it).
+async fn going_away(socket: &mut WebSocket) {
+    let frame = CloseFrame {
+        code: close_code::AWAY,
+        reason: "Server shutting down".into(),
+    };
+    if socket.send(Frame::Close(Some(frame))).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_REPLY, async {
+        while let Some(Ok(frame)) = socket.recv().await {
+            if matches!(frame, Frame::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 fn error(execution_id: Option<&str>, message: &str) -> Json {
     json!({"type": "error", "executionId": execution_id, "error": message, "timestamp": now()})
 }
@@ -244,13 +296,15 @@ async fn handle(
             send(socket, &error(None, "executionId is required")).await
         }
         ("subscribe", Some(id)) => {
-            let after = message
-                .last_event_id
-                .as_deref()
-                .and_then(|last| last.rsplit(':').next())
-                .and_then(|seq| seq.parse().ok())
-                .unwrap_or(0);
-            subscribe(socket, state, client, id, after).await
+            // With `lastEventId`, the stored events after it (all of them
+            // when it names none); without, only what happens from now on.
+            let from = message.last_event_id.as_deref().map(|last| {
+                last.rsplit(':')
+                    .next()
+                    .and_then(|seq| seq.parse().ok())
+                    .unwrap_or(0)
+            });
+            subscribe(socket, state, client, id, from).await
         }
         ("unsubscribe", Some(id)) => {
             if client.delivered.remove(id).is_some() {
@@ -277,26 +331,41 @@ async fn subscribe(
     state: &SharedState,
     client: &mut Client,
     id: &str,
-    after: u64,
+    from: Option<u64>,
 ) -> Result<(), axum::Error> {
-    let Some(identity) = &client.identity else {
-        return send(
-            socket,
-            &error(
-                Some(id),
-                "Authentication required: connect with ?token= or send a token",
-            ),
-        )
-        .await;
+    let viewer = match &client.identity {
+        Some(identity) if !identity.is_admin() => Viewer::User(&identity.user_id),
+        Some(_) => Viewer::Backend,
+        // The id is the capability.
+        None if !state.config.agents.monitor_require_token => Viewer::Backend,
+        None => {
+            return send(
+                socket,
+                &error(
+                    Some(id),
+                    "Authentication required: connect with ?token= or send a token",
+                ),
+            )
+            .await;
+        }
     };
-    if let Err(failure) = state.agents.view(Viewer::User(&identity.user_id), id).await {
+    if let Err(failure) = state.agents.view(viewer, id).await {
         return send(socket, &error(Some(id), &failure.to_string())).await;
     }
     // Registered before the history is read: an event stored after the read
     // arrives live; one in both is sent once (by sequence number).
     state.monitors.subscribe(id, client.id, &client.subscriber);
-    let history = match state.agents.history(id, after).await {
-        Ok(history) => history,
+    let stored = match from {
+        Some(after) => state.agents.history(id, after).await.map(|h| (after, h)),
+        // Live only: everything stored so far counts as delivered.
+        None => state
+            .agents
+            .last_seq(id)
+            .await
+            .map(|last| (last, Vec::new())),
+    };
+    let (after, history) = match stored {
+        Ok(stored) => stored,
         Err(failure) => {
             state.monitors.unsubscribe(id, client.id);
             tracing::error!(execution = id, %failure, "cannot read execution history");

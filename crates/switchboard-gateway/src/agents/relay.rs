@@ -1,14 +1,16 @@
 //! Tells clients what happens to agent executions: each [`AgentEvent`]
-//! becomes an `agent:*` Socket.IO event in the rooms `execution:{id}` and
-//! `workflow:{id}` (SPEC §6), and a seed-002 monitor event for `/api/ws`
-//! subscribers (SPEC §8). The same mapping serves stored history.
+//! becomes an `agent:*` Socket.IO event in the rooms `execution:{id}`,
+//! `workflow:{id}` and the owner's `user:{userId}` (SPEC §6), sent as one
+//! broadcast so a socket in several of them gets it once, and a seed-002
+//! monitor event for `/api/ws` subscribers (SPEC §8). The same mapping
+//! serves stored history.
 
 use chrono::Utc;
 use serde_json::{Map, Value as Json, json};
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use switchboard_agents::{AgentEvent, EventBody};
-use switchboard_core::ExecutionKind;
+use switchboard_core::{ExecutionKind, ExecutionStatus};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -29,11 +31,7 @@ pub fn spawn<A: Adapter>(
                 continue;
             };
             let Some(root) = io.of("/") else { continue };
-            let mut rooms = vec![format!("execution:{}", event.execution_id)];
-            if let Some(workflow_id) = &event.workflow_id {
-                rooms.push(format!("workflow:{workflow_id}"));
-            }
-            hub::broadcast(root.clone().to(rooms), name, &payload).await;
+            hub::broadcast(root.clone().to(rooms(&event)), name, &payload).await;
             if event.body.is_final() {
                 // Nothing more happens in it: free its members' room slots.
                 let room = format!("execution:{}", event.execution_id);
@@ -43,6 +41,26 @@ pub fn spawn<A: Adapter>(
             }
         }
     })
+}
+
+/// Where `event` goes: its execution, its workflow, and its owner's sockets,
+/// which also reach a client that reconnected mid-run and joined no room.
+fn rooms(event: &AgentEvent) -> Vec<String> {
+    let mut rooms = vec![format!("execution:{}", event.execution_id)];
+    if let Some(workflow_id) = &event.workflow_id {
+        rooms.push(format!("workflow:{workflow_id}"));
+    }
+    rooms.push(format!("user:{}", event.owner));
+    rooms
+}
+
+/// An execution's status in the words of seed 002 where it has one
+/// (`pending` for a queued run), shared by every view of an execution.
+pub fn status_word(status: ExecutionStatus) -> &'static str {
+    match status {
+        ExecutionStatus::Queued => "pending",
+        other => other.as_str(),
+    }
 }
 
 fn is_workflow(kind: ExecutionKind) -> bool {
@@ -78,9 +96,10 @@ pub fn socket_event(event: &AgentEvent) -> Option<(&'static str, Json)> {
             step_id,
             delta,
             progress,
+            workflow_progress,
             awaiting_approval,
         } => {
-            let mut fields = json!({"stepId": step_id, "progress": progress});
+            let mut fields = json!({"stepId": step_id, "progress": progress, "workflowProgress": workflow_progress});
             if let Some(delta) = delta {
                 fields["delta"] = json!(delta);
                 fields["status"] = json!("running");
@@ -99,7 +118,7 @@ pub fn socket_event(event: &AgentEvent) -> Option<(&'static str, Json)> {
             progress,
         } => (
             "agent:workflow:step:completed",
-            json!({"stepId": step_id, "stepName": step_name, "output": output, "progress": progress}),
+            json!({"stepId": step_id, "stepName": step_name, "output": output, "progress": 100, "workflowProgress": progress}),
         ),
         EventBody::StepFailed {
             step_id,
@@ -230,21 +249,24 @@ pub fn monitor_event(event: &AgentEvent) -> Json {
         }
     };
     data.insert("kind".into(), json!(event.kind.as_str()));
-    match &event.body {
+    // The execution's status after this event, where the event changes it.
+    let status = match &event.body {
+        EventBody::Queued { .. } => Some(ExecutionStatus::Queued),
+        EventBody::Started | EventBody::Resumed { .. } => Some(ExecutionStatus::Running),
+        EventBody::Paused => Some(ExecutionStatus::Paused),
         EventBody::Completed { .. }
         | EventBody::CritiqueCompleted { .. }
-        | EventBody::DiscussionCompleted { .. } => {
-            data.insert("status".into(), json!("completed"));
-        }
-        EventBody::Failed { .. } => {
-            data.insert("status".into(), json!("failed"));
-        }
+        | EventBody::DiscussionCompleted { .. } => Some(ExecutionStatus::Completed),
+        EventBody::Failed { .. } => Some(ExecutionStatus::Failed),
         EventBody::Cancelled => {
-            data.insert("status".into(), json!("cancelled"));
             data.insert("code".into(), json!("CANCELLED"));
             data.entry("error").or_insert(json!("Cancelled"));
+            Some(ExecutionStatus::Cancelled)
         }
-        _ => {}
+        _ => None,
+    };
+    if let Some(status) = status {
+        data.insert("status".into(), json!(status_word(status)));
     }
     json!({
         "id": format!("{}:{}", event.execution_id, event.seq),

@@ -16,7 +16,7 @@ use switchboard_agents::{
 use switchboard_core::Identity;
 use utoipa::ToSchema;
 
-use super::relay::monitor_event;
+use super::relay::{monitor_event, status_word};
 use crate::http::{ApiError, ErrorResponse, body, caller, principal};
 use crate::state::SharedState;
 use crate::wire;
@@ -146,7 +146,7 @@ pub fn execution_json(view: &ExecutionView, events: Option<&[AgentEvent]>) -> Js
         "executionId": execution.id,
         "kind": execution.kind.as_str(),
         "workflowId": execution.workflow_id,
-        "status": record.status.as_str(),
+        "status": status_word(record.status),
         "input": parse(&execution.input),
         "result": record.result.as_deref().map(parse),
         "error": record.error,

@@ -10,30 +10,24 @@ use switchboard_jobs::claude::{CancelError, ExecuteRequest, LookupError, SubmitE
 
 use super::wire;
 use crate::socketio::Args;
-use crate::socketio::Call;
+use crate::socketio::{Call, Refusal};
 use crate::state::SharedState;
 
 const AUTH_REQUIRED: &str = "Authentication required to execute Claude commands";
 
-/// Answers a failed `claude:*` call: the ack and a `claude:error` event
-/// (plus the generic `error` for `UNAUTHORIZED`, which seed 000 matches on).
+/// Answers a failed `claude:*` call: the ack, a `claude:error` event, and
+/// the generic `error` its refusal calls for.
 fn fail<A: Adapter>(
     call: Call<A>,
     process_id: Option<&str>,
     code: ErrorCode,
     message: &str,
-    retry_after: Option<u64>,
+    refusal: Refusal,
 ) {
-    if code == ErrorCode::Unauthorized {
-        call.emit(
-            "error",
-            &wire::ErrorEvent {
-                code,
-                message,
-                retry_after,
-            },
-        );
-    }
+    call.report(refusal, message);
+    let retry_after = refusal
+        .error_code()
+        .and_then(|(_, retry_after)| retry_after);
     call.emit(
         "claude:error",
         &wire::ClaudeError {
@@ -55,7 +49,13 @@ fn identity<A: Adapter>(call: Call<A>) -> Result<(Call<A>, Identity), ()> {
     match call.session.identity() {
         Some(identity) => Ok((call, identity)),
         None => {
-            fail(call, None, ErrorCode::Unauthorized, AUTH_REQUIRED, None);
+            fail(
+                call,
+                None,
+                ErrorCode::Unauthorized,
+                AUTH_REQUIRED,
+                Refusal::Anonymous,
+            );
             Err(())
         }
     }
@@ -76,26 +76,37 @@ pub async fn execute<A: Adapter>(
     };
     let request = match decode_execute(args.first()) {
         Ok(request) => request,
-        Err(message) => return fail(call, None, ErrorCode::InvalidPayload, &message, None),
+        Err(message) => {
+            return fail(
+                call,
+                None,
+                ErrorCode::InvalidPayload,
+                &message,
+                Refusal::Other,
+            );
+        }
     };
     let runner = call.state.claude.clone();
     let accepted = match runner.submit(&identity, request).await {
         Ok(accepted) => accepted,
         Err(error) => {
-            let (code, retry_after) = match &error {
-                SubmitError::Invalid(_) => (ErrorCode::InvalidPayload, None),
+            let (code, refusal) = match &error {
+                SubmitError::Invalid(_) => (ErrorCode::InvalidPayload, Refusal::Other),
                 SubmitError::RateLimited { retry_after, .. } => (
                     ErrorCode::RateLimitExceeded,
-                    Some(retry_after.as_secs().max(1)),
+                    Refusal::RateLimited(
+                        retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
+                    ),
                 ),
-                SubmitError::Unavailable(_) => (ErrorCode::ClaudeUnavailable, None),
-                SubmitError::ShuttingDown => (ErrorCode::Internal, None),
+                SubmitError::Unavailable(_) => (ErrorCode::ClaudeUnavailable, Refusal::Other),
+                SubmitError::ShuttingDown => (ErrorCode::Internal, Refusal::Other),
                 SubmitError::Store(cause) => {
                     tracing::error!(%cause, "cannot store a new process");
-                    return fail(call, None, ErrorCode::Internal, "Internal error", None);
+                    let message = "Internal error";
+                    return fail(call, None, ErrorCode::Internal, message, Refusal::Other);
                 }
             };
-            return fail(call, None, code, &error.to_string(), retry_after);
+            return fail(call, None, code, &error.to_string(), refusal);
         }
     };
     if accepted.rate_limit_failed_open {
@@ -159,7 +170,7 @@ fn process_id<A: Adapter>(call: Call<A>, args: &Args) -> Result<(Call<A>, String
                 None,
                 ErrorCode::InvalidPayload,
                 "processId must be a non-empty string",
-                None,
+                Refusal::Other,
             );
             Err(())
         }
@@ -173,19 +184,21 @@ fn lookup_failure<A: Adapter>(call: Call<A>, id: &str, error: &LookupError) {
             Some(id),
             ErrorCode::ProcessNotFound,
             "Process not found",
-            None,
+            Refusal::UnknownId,
         ),
-        // SPEC §4 lists UNAUTHORIZED among claude:error codes; FORBIDDEN is not one.
+        // SPEC §4 lists UNAUTHORIZED among claude:error codes, FORBIDDEN is
+        // not one; the generic `error` says FORBIDDEN (SPEC §3).
         LookupError::AccessDenied => fail(
             call,
             Some(id),
             ErrorCode::Unauthorized,
             "Access denied",
-            None,
+            Refusal::NotOwner,
         ),
         LookupError::Store(cause) => {
             tracing::error!(%cause, process = id, "process lookup failed");
-            fail(call, Some(id), ErrorCode::Internal, "Internal error", None);
+            let message = "Internal error";
+            fail(call, Some(id), ErrorCode::Internal, message, Refusal::Other);
         }
     }
 }
@@ -248,7 +261,7 @@ pub async fn cancel<A: Adapter>(
                 Some(&id),
                 ErrorCode::InvalidPayload,
                 &error.to_string(),
-                None,
+                Refusal::Other,
             );
         }
     }

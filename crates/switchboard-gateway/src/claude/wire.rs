@@ -38,8 +38,8 @@ pub struct ClaudeQueued<'a> {
     pub timestamp: String,
 }
 
-/// `claude:progress`: the start notice, then one per text chunk; `output`
-/// repeats `data` for seed-000 clients.
+/// `claude:progress`: the start notice (empty `data`), then one per text
+/// chunk; `output` repeats `data` for seed-000 clients, on every event.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaudeProgress<'a> {
@@ -47,10 +47,10 @@ pub struct ClaudeProgress<'a> {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output: Option<&'a str>,
+    pub data: &'a str,
+    pub output: &'a str,
+    /// 0..=99 while running, never smaller than before.
+    pub progress: u8,
     pub timestamp: String,
 }
 

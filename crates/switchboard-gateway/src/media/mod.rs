@@ -4,6 +4,7 @@
 
 mod announce;
 mod handlers;
+mod pending;
 mod routes;
 
 use socketioxide::adapter::Adapter;

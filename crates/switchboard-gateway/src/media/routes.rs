@@ -16,14 +16,14 @@ use switchboard_core::ErrorCode;
 use switchboard_store::MediaUpdate;
 use utoipa::ToSchema;
 
-use super::announce;
+use super::{announce, pending};
 use crate::http::{ApiError, ErrorResponse, backend, body, internal};
 use crate::state::SharedState;
 
 /// The routes, nested under `/api/v1`.
 pub fn routes<A: Adapter>() -> Router<SharedState> {
     Router::new()
-        .route("/media", post(create_media))
+        .route("/media", post(create_media::<A>))
         .route("/media/{id}/progress", post(media_progress::<A>))
         .route("/media/{id}/complete", post(media_complete::<A>))
         .route("/media/{id}/error", post(media_error::<A>))
@@ -37,6 +37,10 @@ pub struct Doc;
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewMedia {
+    /// An id the generator chooses (1..128 of `[A-Za-z0-9_.:-]`), so that it
+    /// can hand it to its client before it reports anything; generated when
+    /// absent.
+    media_id: Option<String>,
     user_id: String,
     #[serde(rename = "type")]
     kind: String,
@@ -45,10 +49,12 @@ struct NewMedia {
 }
 
 #[utoipa::path(post, path = "/api/v1/media", tag = "media", request_body = NewMedia, security(("bearer" = [])),
-    responses((status = 201, description = "Created", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse), (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
-/// `POST /api/v1/media {userId, type, metadata?}` -> `{mediaId}`.
-async fn create_media(
+    responses((status = 201, description = "Created", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse), (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse), (status = 409, description = "The chosen mediaId is taken", body = ErrorResponse)))]
+/// `POST /api/v1/media {mediaId?, userId, type, metadata?}` -> `{mediaId}`;
+/// the item's pending subscribers who may see it join its room.
+async fn create_media<A: Adapter>(
     State(state): State<SharedState>,
+    Extension(io): Extension<SocketIo<A>>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
@@ -57,13 +63,35 @@ async fn create_media(
     if new.user_id.is_empty() || new.kind.is_empty() {
         return Err(ApiError::invalid("userId and type must not be empty"));
     }
-    let id = switchboard_core::process::random_id("media");
     let metadata = new.metadata.map(|m| Json::Object(m).to_string());
-    state
-        .store
-        .insert_media(&id, &new.user_id, &new.kind, metadata.as_deref())
-        .await
-        .map_err(|cause| internal(&cause))?;
+    let id = match new.media_id {
+        Some(id) => {
+            if !pending::valid_id(&id) {
+                return Err(ApiError::invalid(
+                    "mediaId must be 1..128 characters of A-Z a-z 0-9 _ . : -",
+                ));
+            }
+            let created = state
+                .store
+                .create_media(&id, &new.user_id, &new.kind, metadata.as_deref())
+                .await
+                .map_err(|cause| internal(&cause))?;
+            if !created {
+                return Err(ApiError::conflict(format!("Media {id} already exists")));
+            }
+            id
+        }
+        None => {
+            let id = switchboard_core::process::random_id("media");
+            state
+                .store
+                .insert_media(&id, &new.user_id, &new.kind, metadata.as_deref())
+                .await
+                .map_err(|cause| internal(&cause))?;
+            id
+        }
+    };
+    pending::created(&io, &id, &new.user_id).await;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({"success": true, "mediaId": id})),

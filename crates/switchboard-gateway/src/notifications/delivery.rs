@@ -42,16 +42,18 @@ pub fn notification_view(notification: &Notification) -> Json {
     view
 }
 
-/// A notification a backend sends.
+/// A notification a backend sends; seed 003's
+/// `sendNotification(level, message, userId)` is `{level, message, userId?}`.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewNotification {
-    /// The recipient; everyone when absent.
+    /// The recipient; every authenticated client when absent.
     pub user_id: Option<String>,
-    /// One of [`NOTIFICATION_TYPES`].
-    #[serde(rename = "type")]
+    /// One of [`NOTIFICATION_TYPES`]; `level` is accepted for it (seed 003).
+    #[serde(rename = "type", alias = "level")]
     pub kind: String,
-    /// Title.
+    /// Title; empty when absent.
+    #[serde(default)]
     pub title: String,
     /// Body.
     pub message: String,
@@ -77,7 +79,8 @@ impl NewNotification {
 }
 
 /// Sends a new notification: to one user (stored; kept undelivered while
-/// they have no `/notifications` socket) or to everyone (live only).
+/// they have no `/notifications` socket) or to everyone authenticated (live
+/// only). Notifications are never public: anonymous `/ws` clients get none.
 pub async fn send_notification<A: Adapter>(
     io: &SocketIo<A>,
     plain: &PlainClients,
@@ -120,7 +123,7 @@ pub async fn send_notification<A: Adapter>(
         }
         None => {
             hub::broadcast(namespace, "notification", &payload).await;
-            plain.deliver(&Recipients::Public, &plain_text);
+            plain.deliver(&Recipients::Authenticated, &plain_text);
         }
     }
     Ok(notification.id)

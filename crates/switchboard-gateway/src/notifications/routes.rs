@@ -34,7 +34,7 @@ pub struct Doc;
 
 #[utoipa::path(post, path = "/api/v1/notifications", tag = "notifications", request_body = NewNotification, security(("bearer" = [])),
     responses((status = 201, description = "Sent", body = Object), (status = 400, description = "Not JSON", body = ErrorResponse), (status = 422, description = "Invalid fields", body = ErrorResponse), (status = 401, description = "Missing or invalid credentials", body = ErrorResponse), (status = 403, description = "Not allowed", body = ErrorResponse)))]
-/// `POST /api/v1/notifications {userId?, type, title, message, data?}`.
+/// `POST /api/v1/notifications {userId?, type (or level), title?, message, data?}`.
 async fn create_notification<A: Adapter>(
     State(state): State<SharedState>,
     Extension(io): Extension<SocketIo<A>>,

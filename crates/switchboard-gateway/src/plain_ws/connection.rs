@@ -187,12 +187,14 @@ async fn serve(
                     _ => reply(error("Unknown message type")),
                 }
             }
+            // Scheduled at the deadline itself, not on a heartbeat tick: a
+            // silent client is closed when its idle timeout passes.
+            () = tokio::time::sleep_until(last_heard + settings.idle_timeout) => {
+                tracing::debug!(client = own, "plain websocket client silent; closing");
+                close_code.store(close_code::AWAY, Ordering::Relaxed);
+                break;
+            }
             _ = heartbeat.tick() => {
-                if last_heard.elapsed() >= settings.idle_timeout {
-                    tracing::debug!(client = own, "plain websocket client silent; closing");
-                    close_code.store(close_code::AWAY, Ordering::Relaxed);
-                    break;
-                }
                 // Seed 003's `ping` message, for clients that answer with
                 // `pong`; then a protocol ping (the empty message), which
                 // every WebSocket stack answers by itself.

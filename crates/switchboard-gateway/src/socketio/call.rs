@@ -1,6 +1,8 @@
 //! One handled event: counts it, enforces the payload limit, and answers
 //! through both channels the seeds use, the ack callback (when the client
-//! passed one) and, for failures, the `error` event.
+//! passed one) and, for failures, the `error` event. [`Refusal`] is the one
+//! rule for which refused capability requests also get `error`, and with
+//! which code.
 
 use serde::Serialize;
 use socketioxide::adapter::Adapter;
@@ -72,6 +74,21 @@ impl<A: Adapter> Call<A> {
         emit(&self.socket, event, payload);
     }
 
+    /// Emits the generic `error` event a refused capability request gets
+    /// besides the capability's own error event, if its refusal has one.
+    pub fn report(&self, refusal: Refusal, message: &str) {
+        if let Some((code, retry_after)) = refusal.error_code() {
+            self.emit(
+                "error",
+                &wire::ErrorEvent {
+                    code,
+                    message,
+                    retry_after,
+                },
+            );
+        }
+    }
+
     /// Answers `{success:false, error}` and emits `error {code, message}`.
     pub fn fail(self, code: ErrorCode, message: &str) {
         self.emit(
@@ -97,5 +114,85 @@ pub fn emit<A: Adapter, T: Serialize + ?Sized>(
 ) {
     if let Err(error) = socket.emit(event, payload) {
         tracing::debug!(sid = %socket.id, event, %error, "emit failed");
+    }
+}
+
+/// What a refused `claude:*`, `strudel:*` or `agent:*` request met, in the
+/// terms of the generic `error` event (SPEC §3). Capabilities keep their own
+/// error events and codes; this says which refusals also reach `error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The socket is not authenticated.
+    Anonymous,
+    /// The process, render or execution is another user's.
+    NotOwner,
+    /// No process, render or execution has that id.
+    UnknownId,
+    /// Too many requests; try again after this many seconds.
+    RateLimited(u64),
+    /// Anything else (a bad payload, a wrong state, a failed run): only the
+    /// capability's own error event reports it.
+    Other,
+}
+
+impl Refusal {
+    /// The one map from refusals to the `error` event: its code and
+    /// `retryAfter`, or `None` when the refusal sends no `error`.
+    /// `UNAUTHORIZED` means exactly "not authenticated": seed 000 clients
+    /// refresh their token or log out on it.
+    pub fn error_code(self) -> Option<(ErrorCode, Option<u64>)> {
+        match self {
+            Refusal::Anonymous => Some((ErrorCode::Unauthorized, None)),
+            Refusal::NotOwner => Some((ErrorCode::Forbidden, None)),
+            Refusal::UnknownId => Some((ErrorCode::ProcessNotFound, None)),
+            Refusal::RateLimited(seconds) => Some((ErrorCode::RateLimited, Some(seconds.max(1)))),
+            Refusal::Other => None,
+        }
+    }
+}
+
+impl From<ErrorCode> for Refusal {
+    /// The refusal a capability code stands for when the code has one
+    /// meaning (`UNAUTHORIZED`, `FORBIDDEN`, `PROCESS_NOT_FOUND`); any other
+    /// code is [`Refusal::Other`].
+    fn from(code: ErrorCode) -> Self {
+        match code {
+            ErrorCode::Unauthorized => Refusal::Anonymous,
+            ErrorCode::Forbidden => Refusal::NotOwner,
+            ErrorCode::ProcessNotFound => Refusal::UnknownId,
+            _ => Refusal::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_map_to_the_spec_codes() {
+        assert_eq!(
+            Refusal::Anonymous.error_code(),
+            Some((ErrorCode::Unauthorized, None))
+        );
+        assert_eq!(
+            Refusal::NotOwner.error_code(),
+            Some((ErrorCode::Forbidden, None))
+        );
+        assert_eq!(
+            Refusal::UnknownId.error_code(),
+            Some((ErrorCode::ProcessNotFound, None))
+        );
+        assert_eq!(
+            Refusal::RateLimited(7).error_code(),
+            Some((ErrorCode::RateLimited, Some(7)))
+        );
+        assert_eq!(
+            Refusal::RateLimited(0).error_code(),
+            Some((ErrorCode::RateLimited, Some(1)))
+        );
+        assert_eq!(Refusal::Other.error_code(), None);
+        assert_eq!(Refusal::from(ErrorCode::InvalidPayload), Refusal::Other);
+        assert_eq!(Refusal::from(ErrorCode::Forbidden), Refusal::NotOwner);
     }
 }

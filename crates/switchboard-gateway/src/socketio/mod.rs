@@ -21,7 +21,7 @@ use socketioxide_redis::drivers::redis::RedisDriver;
 use socketioxide_redis::{InitError, RedisAdapter};
 
 pub use self::args::Args;
-pub use self::call::{Call, emit};
+pub use self::call::{Call, Refusal, emit};
 pub use self::guard::unknown_event;
 use self::session::CONNECT_TICKET;
 pub use self::session::Session;

@@ -12,7 +12,7 @@ use switchboard_jobs::strudel::{
 use switchboard_strudel::ScriptError;
 
 use crate::socketio::Args;
-use crate::socketio::Call;
+use crate::socketio::{Call, Refusal};
 use crate::state::SharedState;
 use crate::wire;
 
@@ -20,7 +20,8 @@ fn error_json(error: &ScriptError) -> Json {
     json!({"message": error.message, "line": error.position.line, "column": error.position.column})
 }
 
-/// Answers a failure: the ack and `strudel:error`.
+/// Answers a failure: the ack, `strudel:error`, and the generic `error`
+/// its code calls for (SPEC §3).
 fn fail<A: Adapter>(
     call: Call<A>,
     process_id: Option<&str>,
@@ -28,6 +29,7 @@ fn fail<A: Adapter>(
     message: &str,
     errors: Option<Json>,
 ) {
+    call.report(Refusal::from(code), message);
     call.emit(
         "strudel:error",
         &json!({"processId": process_id, "code": code, "message": message, "error": message, "timestamp": wire::iso(Utc::now())}),
@@ -83,7 +85,8 @@ pub async fn execute<A: Adapter>(
             None,
         );
     };
-    let request = match decode(args.first()) {
+    let base_url = wire::base_url(&call.state.config.server, call.socket.req_parts());
+    let request = match decode(args.first(), base_url) {
         Ok(request) => request,
         Err(message) => return fail(call, None, ErrorCode::InvalidPayload, &message, None),
     };
@@ -119,7 +122,8 @@ pub async fn execute<A: Adapter>(
     renderer.run(accepted);
 }
 
-fn decode(payload: Option<&Json>) -> Result<RenderRequest, String> {
+/// The request in `payload`; its URLs will start with `base_url`.
+fn decode(payload: Option<&Json>, base_url: String) -> Result<RenderRequest, String> {
     let Some(Json::Object(fields)) = payload else {
         return Err("strudel:execute expects {code, options?}".into());
     };
@@ -158,6 +162,7 @@ fn decode(payload: Option<&Json>) -> Result<RenderRequest, String> {
         duration,
         sample_rate,
         format,
+        base_url,
     })
 }
 

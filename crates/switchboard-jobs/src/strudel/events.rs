@@ -44,9 +44,9 @@ pub enum RenderEventKind {
 /// A finished render.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
-    /// Where the WAV is served (`/audio/<id>.wav`).
+    /// Where the WAV is served (`<base>/audio/<id>.wav`, absolute).
     pub audio_url: String,
-    /// Its waveform as a PNG (`/audio/<id>.png`).
+    /// Its waveform as a PNG (`<base>/audio/<id>.png`).
     pub thumbnail_url: String,
     /// Seconds of audio.
     pub duration: f64,

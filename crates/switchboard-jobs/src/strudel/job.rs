@@ -25,6 +25,7 @@ impl StrudelRenderer {
                 id,
                 program,
                 options,
+                base_url,
             } = accepted;
             inner.emit(&id, RenderEventKind::Validated).await;
             let Some((user, cancel)) = inner
@@ -43,7 +44,7 @@ impl StrudelRenderer {
                 return inner.finish(&id, kind).await;
             };
             inner.set_status(&id, RenderStatus::Running(0));
-            let kind = inner.render(&id, program, options, cancel).await;
+            let kind = inner.render(&id, program, options, &base_url, cancel).await;
             inner.finish(&id, kind).await;
         });
     }
@@ -55,6 +56,7 @@ impl Inner {
         id: &ProcessId,
         program: Program,
         options: RenderOptions,
+        base_url: &str,
         cancel: Arc<AtomicBool>,
     ) -> RenderEventKind {
         let started = std::time::Instant::now();
@@ -96,8 +98,8 @@ impl Inner {
                     return failed(ErrorCode::Internal, "Cannot store the audio".into());
                 }
                 RenderEventKind::Completed(Box::new(Rendered {
-                    audio_url: format!("/audio/{name}.wav"),
-                    thumbnail_url: format!("/audio/{name}.png"),
+                    audio_url: format!("{base_url}/audio/{name}.wav"),
+                    thumbnail_url: format!("{base_url}/audio/{name}.png"),
                     duration: options.duration,
                     sample_rate: options.sample_rate,
                     events: audio.events,

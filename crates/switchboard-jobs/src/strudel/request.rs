@@ -21,6 +21,9 @@ pub struct RenderRequest {
     pub sample_rate: Option<u32>,
     /// Only `wav` is produced.
     pub format: Option<String>,
+    /// Where `/audio/` is served for this client (e.g. `https://cdn.example`,
+    /// no trailing slash): the result's URLs start with it.
+    pub base_url: String,
 }
 
 /// Why a render was refused.
@@ -44,6 +47,7 @@ pub struct AcceptedRender {
     pub id: ProcessId,
     pub(super) program: Program,
     pub(super) options: RenderOptions,
+    pub(super) base_url: String,
 }
 
 impl StrudelRenderer {
@@ -101,6 +105,7 @@ impl StrudelRenderer {
                 sample_rate,
                 max_events: limits.max_events,
             },
+            base_url: request.base_url,
         })
     }
 }

@@ -46,7 +46,7 @@ impl ClaudeRunner {
             .get(&id)
             .map(|active| active.user_id.clone());
         match owner {
-            Some(owner) if owner == identity.user_id => Ok(Cancellation {
+            Some(owner) if *owner == *identity.user_id => Ok(Cancellation {
                 inner: self.inner.clone(),
                 id,
             }),

@@ -15,6 +15,9 @@ use crate::scheduler::Slot;
 pub struct ProcessEvent {
     /// The process.
     pub id: ProcessId,
+    /// Who runs it, on every event, so a listener can tell the user's
+    /// other connections without remembering anything.
+    pub user_id: Arc<str>,
     /// What happened.
     pub kind: ProcessEventKind,
 }
@@ -97,20 +100,29 @@ impl fmt::Debug for SlotRelease {
 }
 
 impl Inner {
-    /// Reports `kind` to the run's observer, if any, then to the listener.
-    /// Without a listener the event, and any slot in it, is dropped here.
+    /// Reports `kind` of an unfinished run to its observer, if any, then to
+    /// the listener. Nothing is reported for a run that has already finished.
     pub(super) async fn emit(&self, id: &ProcessId, kind: ProcessEventKind) {
-        if let Some(observer) = self
-            .lock()
-            .get(id)
-            .and_then(|active| active.observer.as_ref())
-        {
-            let _ = observer.send(kind.clone());
-        }
-        let event = ProcessEvent {
-            id: id.clone(),
-            kind,
+        let user_id = {
+            let active = self.lock();
+            let Some(active) = active.get(id) else { return };
+            if let Some(observer) = &active.observer {
+                let _ = observer.send(kind.clone());
+            }
+            active.user_id.clone()
         };
+        self.publish(ProcessEvent {
+            id: id.clone(),
+            user_id,
+            kind,
+        })
+        .await;
+    }
+
+    /// Sends an event to the listener. Without a listener the event, and
+    /// any slot in it, is dropped here.
+    pub(super) async fn publish(&self, event: ProcessEvent) {
+        let id = event.id.clone();
         let events = self
             .events
             .lock()

@@ -16,8 +16,6 @@ use crate::child::{self, Line, SpawnError};
 use crate::claude::request::ValidRequest;
 use crate::claude::stream::{ResultLine, StreamItem, TextAssembler, parse_line};
 
-/// Raw stdout kept per process for the result's `stdout`.
-const STDOUT_CAP: usize = 1024 * 1024;
 /// How long a run gets to stop at shutdown before SIGKILL.
 const SHUTDOWN_KILL_GRACE: Duration = Duration::from_millis(500);
 
@@ -69,7 +67,6 @@ impl Inner {
                 line = running.stdout.next_line() => match line {
                     Ok(Some(Line::Text(line))) => {
                         idle_deadline = Instant::now() + self.config.idle_timeout;
-                        keep(&mut outcome.stdout, &line);
                         match parse_line(&line) {
                             Ok(StreamItem::Result(line)) => result = Some(line),
                             Ok(StreamItem::Init { model }) => outcome.response_model = model.or(outcome.response_model.take()),
@@ -237,14 +234,6 @@ pub(super) fn stopped_ending(reason: Option<StopReason>, outcome: Outcome) -> En
             Some("Process cancelled".into()),
             outcome,
         ),
-    }
-}
-
-/// Appends a stdout line to the kept copy, up to the cap.
-fn keep(kept: &mut String, line: &str) {
-    if kept.len() + line.len() < STDOUT_CAP {
-        kept.push_str(line);
-        kept.push('\n');
     }
 }
 

@@ -42,7 +42,7 @@ impl ClaudeRunner {
             .get(&id)
             .map(|active| (active.user_id.clone(), active.status, active.output.clone()));
         if let Some((owner, status, output)) = live {
-            if owner != identity.user_id {
+            if *owner != *identity.user_id {
                 return Err(LookupError::AccessDenied);
             }
             let queue_position = (status == ProcessStatus::Queued)

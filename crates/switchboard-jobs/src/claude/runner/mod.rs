@@ -60,7 +60,7 @@ struct Inner {
 /// The live state of an unfinished run.
 #[derive(Debug)]
 struct Active {
-    user_id: String,
+    user_id: Arc<str>,
     status: ProcessStatus,
     output: String,
     truncated: bool,

@@ -5,7 +5,7 @@ use chrono::Utc;
 use switchboard_core::{ErrorCode, ProcessId, ProcessStatus};
 
 use super::execute::Ending;
-use super::{Finished, Inner, ProcessEventKind};
+use super::{Finished, Inner, ProcessEvent, ProcessEventKind};
 use crate::scheduler::Slot;
 
 /// Text output kept per process (status, result, record); chunks beyond it
@@ -69,10 +69,20 @@ impl Inner {
             // Runs that ended before the CLI started (queue timeout, cancel).
             outcome.output = self.output(id);
         }
+        // The answer text, as seed 001 prints it (the raw stream-json is not
+        // kept): what streamed, or the result's text when nothing did.
+        outcome.stdout = match &outcome.content {
+            Some(content) if outcome.output.is_empty() => content.clone(),
+            _ => outcome.output.clone(),
+        };
         if let Err(error) = self.store.finish_process(id, status, &outcome).await {
             tracing::error!(process = %id, %error, "cannot store the outcome");
         }
-        let observer = self.lock().remove(id).and_then(|active| active.observer);
+        let active = self.lock().remove(id);
+        let (user, observer) = match active {
+            Some(active) => (active.user_id, active.observer),
+            None => (user_id.into(), None),
+        };
         let finished = Box::new(Finished::new(user_id.to_owned(), status, outcome, slot));
         tracing::info!(process = %id, status = status.as_str(), code = code.map(ErrorCode::as_str), "claude process finished");
         let kind = match code {
@@ -87,7 +97,12 @@ impl Inner {
         if let Some(observer) = observer {
             let _ = observer.send(kind.clone());
         }
-        self.emit(id, kind).await;
+        self.publish(ProcessEvent {
+            id: id.clone(),
+            user_id: user,
+            kind,
+        })
+        .await;
         self.unfinished
             .send_modify(|count| *count = count.saturating_sub(1));
     }

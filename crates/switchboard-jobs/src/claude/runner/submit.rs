@@ -110,7 +110,7 @@ impl ClaudeRunner {
         inner.lock().insert(
             id.clone(),
             Active {
-                user_id: identity.user_id.clone(),
+                user_id: identity.user_id.as_str().into(),
                 status: ProcessStatus::Pending,
                 output: String::new(),
                 truncated: false,

@@ -230,3 +230,27 @@ async fn without_a_listener_the_slot_is_still_freed() {
     .await;
     assert!(finished.is_ok(), "both runs complete with nobody listening");
 }
+
+#[tokio::test]
+async fn every_event_names_the_user_and_stdout_is_the_answer_text() {
+    let mut h = harness(1, 1).await;
+    let id = start(&h.runner, "ada").await;
+    let end = loop {
+        let event = next(&mut h.events).await;
+        assert_eq!(event.id, id);
+        assert_eq!(&*event.user_id, "ada", "{event:?}");
+        if is_final(&event.kind) {
+            break event;
+        }
+    };
+    let ProcessEventKind::Completed(finished) = end.kind else {
+        panic!("{end:?}");
+    };
+    assert_eq!(finished.outcome.stdout, "done", "not the raw stream-json");
+    let record = h
+        .runner
+        .record(&identity("ada"), id.as_str())
+        .await
+        .unwrap();
+    assert_eq!(record.outcome.unwrap().stdout, "done");
+}
