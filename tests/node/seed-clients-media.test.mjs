@@ -34,51 +34,58 @@ describe("seed 000's token refresh on /notifications", () => {
   before(async () => { server = await startServer({ env: { SWITCHBOARD_API_KEYS: KEY } }); });
   after(async () => { await server.stop(); });
 
-  // Needs the transport of an expired socket closed (SPEC §2); socketioxide
-  // 0.18 has no public per-socket transport close, so the server still sends
-  // a namespace disconnect, after which the official client stays offline.
-  test('an expired token is refreshed through connect_error and the client hears the user again', { todo: 'transport close at expiry' }, async () => {
-    let refreshes = 0;
-    const refreshToken = async () => { refreshes += 1; return tokenFor('rita'); };
-    // Seed 000, "Client Setup" and "Connection Errors", as written (the URL
-    // and namespace are the test server's).
-    const socket = io(`${server.url}/notifications`, {
-      auth: {
-        token: tokenFor('rita', {}, 2),
-      },
-      transports: ['websocket', 'polling'],
-      reconnection: true,
-      reconnectionAttempts: 5,
-      reconnectionDelay: 1000,
-    });
-    const events = [];
-    socket.on('connect', () => { events.push('connect'); });
-    socket.on('disconnect', (reason) => { events.push(`disconnect:${reason}`); });
-    socket.on('authError', (data) => { events.push(`authError:${data.message}`); });
-    socket.on('connect_error', (error) => {
-      events.push(`connect_error:${error.message}`);
-      if (error.message === 'Authentication error') {
-        // Token invalid or expired
-        refreshToken().then(newToken => {
-          socket.auth.token = newToken;
-          socket.connect();
-        });
+  // Seed 000's own transports first, then the official client's default
+  // (polling, upgraded to websocket) and polling alone: each session's
+  // transport is closed at expiry, whichever connections it rides on.
+  const variants = [
+    { name: "seed 000's transports", transports: ['websocket', 'polling'], user: 'rita' },
+    { name: 'polling upgraded to websocket', transports: undefined, user: 'rob' },
+    { name: 'polling only', transports: ['polling'], user: 'ros' },
+  ];
+  for (const { name, transports, user } of variants) {
+    test(`an expired token is refreshed through connect_error and the client hears the user again (${name})`, async () => {
+      let refreshes = 0;
+      const refreshToken = async () => { refreshes += 1; return tokenFor(user); };
+      // Seed 000, "Client Setup" and "Connection Errors", as written (the URL
+      // and namespace are the test server's).
+      const socket = io(`${server.url}/notifications`, {
+        auth: {
+          token: tokenFor(user, {}, 2),
+        },
+        transports,
+        reconnection: true,
+        reconnectionAttempts: 5,
+        reconnectionDelay: 1000,
+      });
+      const events = [];
+      socket.on('connect', () => { events.push('connect'); });
+      socket.on('disconnect', (reason) => { events.push(`disconnect:${reason}`); });
+      socket.on('authError', (data) => { events.push(`authError:${data.message}`); });
+      socket.on('connect_error', (error) => {
+        events.push(`connect_error:${error.message}`);
+        if (error.message === 'Authentication error') {
+          // Token invalid or expired
+          refreshToken().then(newToken => {
+            socket.auth.token = newToken;
+            socket.connect();
+          });
+        }
+      });
+      try {
+        await once(socket, 'connect');
+        await eventually(() => events.includes('authError:Token expired'), 6000);
+        await eventually(() => events.includes('connect_error:Authentication error'), 8000);
+        await eventually(() => events.filter((e) => e === 'connect').length === 2, 8000);
+        assert.ok(refreshes >= 1);
+        assert.ok(!events.includes('disconnect:io server disconnect'), events.join(', '));
+        const heard = once(socket, 'notification');
+        assert.equal((await call(server, 'POST', '/notifications', { userId: user, type: 'info', message: 'after refresh' })).status, 201);
+        assert.equal((await heard).message, 'after refresh');
+      } finally {
+        socket.close();
       }
     });
-    try {
-      await once(socket, 'connect');
-      await eventually(() => events.includes('authError:Token expired'), 6000);
-      await eventually(() => events.includes('connect_error:Authentication error'), 8000);
-      await eventually(() => events.filter((e) => e === 'connect').length === 2, 8000);
-      assert.ok(refreshes >= 1);
-      assert.ok(!events.includes('disconnect:io server disconnect'), events.join(', '));
-      const heard = once(socket, 'notification');
-      assert.equal((await call(server, 'POST', '/notifications', { userId: 'rita', type: 'info', message: 'after refresh' })).status, 201);
-      assert.equal((await heard).message, 'after refresh');
-    } finally {
-      socket.close();
-    }
-  });
+  }
 });
 
 describe('media subscribed before it exists', () => {

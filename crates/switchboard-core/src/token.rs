@@ -158,6 +158,12 @@ impl TokenVerifier {
             Some(exp) => Some(DateTime::from_timestamp(exp, 0).ok_or(TokenError::Invalid)?),
             None => None,
         };
+        // jsonwebtoken accepts `exp` for the whole second it names; a live
+        // socket is demoted at its start, so a handshake must be refused
+        // from that instant too, or a reconnect would slip through.
+        if expires_at.is_some_and(|expires_at| expires_at <= Utc::now()) {
+            return Err(TokenError::Expired);
+        }
         Ok(Identity {
             user_id,
             email: claims.email,
@@ -385,6 +391,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(keys.verifier.verify(&expired), Err(TokenError::Expired));
+        // Within the second its `exp` names, a token is already expired: a
+        // socket holding it has just been demoted.
+        let this_second = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"sub": "bob", "exp": Utc::now().timestamp()}),
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .unwrap();
+        assert_eq!(keys.verifier.verify(&this_second), Err(TokenError::Expired));
 
         let other = Keys::from_secret(b"another-secret-of-enough-length!");
         let foreign = other

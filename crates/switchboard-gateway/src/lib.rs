@@ -177,6 +177,7 @@ impl App {
         if resumed > 0 {
             tracing::info!(resumed, "resumed agent executions of a previous run");
         }
+        let sessions = Arc::new(socketio::connections::Sessions::default());
         let transports_closed = Arc::new(AtomicBool::new(false));
         let closed = transports_closed.clone();
         let router = http::routes(io.clone())
@@ -184,6 +185,9 @@ impl App {
             .layer(layer)
             .layer(axum::middleware::from_fn(move |request, next| {
                 after_close(closed.clone(), request, next)
+            }))
+            .layer(axum::middleware::from_fn(move |request, next| {
+                socketio::connections::track(sessions.clone(), request, next)
             }))
             .layer(axum::middleware::map_request(async |request| {
                 socketio::transport::detach_head(request)
@@ -239,8 +243,14 @@ impl App {
                     tracing::debug!(%error, "cannot set TCP_NODELAY");
                 }
             });
+        // Each connection can be closed alone: a client whose token expired
+        // on a private namespace is made to reconnect (SPEC §2).
+        let listener = socketio::connections::ClosableListener::new(listener);
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<socketio::connections::Connection>();
         let server = tokio::spawn(
-            axum::serve(listener, self.router)
+            axum::serve(listener, service)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;
                 })

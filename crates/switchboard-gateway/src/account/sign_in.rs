@@ -2,6 +2,9 @@
 //! `authenticate` event, `logout`, and demotion when the token's `exp`
 //! passes (SPEC §2).
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use chrono::Utc;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State};
@@ -11,6 +14,7 @@ use switchboard_core::{Identity, TokenError};
 use super::wire;
 use crate::socketio::Args;
 use crate::socketio::Session;
+use crate::socketio::connections::ClientTransports;
 use crate::socketio::{Call, emit};
 use crate::state::SharedState;
 
@@ -19,8 +23,9 @@ use crate::state::SharedState;
 pub enum OnExpiry {
     /// It stays connected as an anonymous socket (`/`).
     Demote,
-    /// It is disconnected (namespaces that need a token).
-    Disconnect,
+    /// Its transport is closed (namespaces that need a token): the client
+    /// reconnects, meets `connect_error`, and refreshes its token there.
+    CloseTransport,
 }
 
 /// Makes `identity` the socket's identity: joins `user:{id}`, emits
@@ -85,12 +90,31 @@ fn expire<A: Adapter>(
             message: "Token expired",
         },
     );
-    if on_expiry == OnExpiry::Disconnect
-        && let Err(error) = socket.clone().disconnect()
-    {
-        tracing::debug!(sid = %socket.id, %error, "disconnect after expiry failed");
+    if on_expiry == OnExpiry::CloseTransport {
+        close_transport(socket);
     }
 }
+
+/// Closes the connections under `socket` once `authError` has had a moment
+/// to be written (or polled). A namespace disconnect would be final for the
+/// official client; a transport close makes it reconnect (SPEC §2).
+fn close_transport<A: Adapter>(socket: &SocketRef<A>) {
+    let Some(transports) = socket.req_parts().extensions.get::<Arc<ClientTransports>>() else {
+        // Served without the closable listener (not through `App::serve`).
+        if let Err(error) = socket.clone().disconnect() {
+            tracing::debug!(sid = %socket.id, %error, "disconnect after expiry failed");
+        }
+        return;
+    };
+    let transports = transports.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(AUTH_ERROR_FLUSH).await;
+        transports.close();
+    });
+}
+
+/// How long the expired socket's `authError` gets before its transport closes.
+const AUTH_ERROR_FLUSH: Duration = Duration::from_millis(250);
 
 /// `authenticate {token}` (or a bare token string).
 pub async fn authenticate<A: Adapter>(

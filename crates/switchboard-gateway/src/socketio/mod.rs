@@ -7,6 +7,7 @@
 
 mod args;
 mod call;
+pub mod connections;
 mod guard;
 mod handshake;
 mod session;
@@ -149,7 +150,12 @@ async fn on_private_connect<A: Adapter>(socket: SocketRef<A>, State(state): Stat
     let Some(identity) = session.identity() else {
         return;
     };
-    account::sign_in(&socket, &session, identity.clone(), OnExpiry::Disconnect);
+    account::sign_in(
+        &socket,
+        &session,
+        identity.clone(),
+        OnExpiry::CloseTransport,
+    );
     if socket.ns() == "/notifications" {
         notifications::deliver_pending(&socket, &state, &identity.user_id).await;
     }

@@ -1,0 +1,320 @@
+//! Closing one client's transport (SPEC §2): the TCP connections that carry
+//! a Socket.IO client's Engine.IO session, found from any of its sockets.
+//!
+//! socketioxide 0.18 closes a single socket only with a namespace
+//! `DISCONNECT`, which the official client takes as final (see
+//! `docs/upstream/socketioxide-close-transport.md`). Closing the connections
+//! underneath instead reads to the client as a transport close, after which
+//! it reconnects by itself. Every accepted connection is a [`Closable`]
+//! stream with a [`ConnectionCloser`]; the handshake request of a session
+//! carries a [`ClientTransports`] (kept by engineioxide in the socket's
+//! `req_parts`), and every later request of the session (polls, the
+//! websocket upgrade) adds its connection to it by the `sid` it names.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::serve::{IncomingStream, Listener};
+use futures_util::task::AtomicWaker;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Closes one accepted connection: its next read and write fail, and a
+/// read that is waiting is woken to fail, so hyper (or the websocket that
+/// took the connection over) drops it.
+#[derive(Debug, Default)]
+pub struct ConnectionCloser {
+    closed: AtomicBool,
+    reader: AtomicWaker,
+    writer: AtomicWaker,
+}
+
+impl ConnectionCloser {
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.reader.wake();
+        self.writer.wake();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+}
+
+fn aborted() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "transport closed by the server",
+    )
+}
+
+/// An accepted connection that a [`ConnectionCloser`] can end.
+#[derive(Debug)]
+pub struct Closable<T> {
+    inner: T,
+    closer: Arc<ConnectionCloser>,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Closable<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.closer.reader.register(cx.waker());
+        if self.closer.is_closed() {
+            return Poll::Ready(Err(aborted()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Closable<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.closer.writer.register(cx.waker());
+        if self.closer.is_closed() {
+            return Poll::Ready(Err(aborted()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A listener whose connections are [`Closable`].
+pub struct ClosableListener<L> {
+    inner: L,
+}
+
+impl<L> ClosableListener<L> {
+    /// Wraps `inner`.
+    pub fn new(inner: L) -> Self {
+        ClosableListener { inner }
+    }
+}
+
+impl<L> Listener for ClosableListener<L>
+where
+    L: Listener<Addr = SocketAddr>,
+    L::Io: Unpin,
+{
+    type Io = Closable<L::Io>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (inner, address) = self.inner.accept().await;
+        let closer = Arc::default();
+        (Closable { inner, closer }, address)
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// The closer of the connection a request came on, in its extensions.
+#[derive(Debug, Clone)]
+pub struct Connection(Arc<ConnectionCloser>);
+
+impl<L> Connected<IncomingStream<'_, ClosableListener<L>>> for Connection
+where
+    L: Listener<Addr = SocketAddr>,
+    L::Io: Unpin,
+{
+    fn connect_info(stream: IncomingStream<'_, ClosableListener<L>>) -> Self {
+        Connection(stream.io().closer.clone())
+    }
+}
+
+/// The connections one Engine.IO session has used. Closed once, it closes
+/// every connection it learns of afterwards too.
+#[derive(Debug, Default)]
+pub struct ClientTransports {
+    state: Mutex<TransportsState>,
+}
+
+#[derive(Debug, Default)]
+struct TransportsState {
+    closed: bool,
+    connections: Vec<Arc<ConnectionCloser>>,
+}
+
+impl ClientTransports {
+    fn add(&self, connection: &Connection) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.closed {
+            connection.0.close();
+        } else if !state
+            .connections
+            .iter()
+            .any(|c| Arc::ptr_eq(c, &connection.0))
+        {
+            state.connections.push(connection.0.clone());
+        }
+    }
+
+    /// Closes every connection of the session: the client sees its
+    /// transport close and reconnects.
+    pub fn close(&self) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.closed = true;
+        for connection in state.connections.drain(..) {
+            connection.close();
+        }
+    }
+}
+
+/// Engine.IO sessions by `sid`, for the requests that follow a handshake.
+/// Entries die with their session (engineioxide drops the handshake's
+/// request parts, which hold the only strong reference).
+#[derive(Debug, Default)]
+pub struct Sessions {
+    by_sid: Mutex<HashMap<String, Weak<ClientTransports>>>,
+}
+
+impl Sessions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Weak<ClientTransports>>> {
+        self.by_sid
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn insert(&self, sid: String, transports: &Arc<ClientTransports>) {
+        let mut sessions = self.lock();
+        // Sweep ended sessions as the map grows, so it stays the size of the
+        // live ones.
+        if sessions.len() >= 64 && sessions.len().is_power_of_two() {
+            sessions.retain(|_, session| session.strong_count() > 0);
+        }
+        sessions.insert(sid, Arc::downgrade(transports));
+    }
+
+    fn get(&self, sid: &str) -> Option<Arc<ClientTransports>> {
+        self.lock().get(sid).and_then(Weak::upgrade)
+    }
+}
+
+/// The largest handshake answer read to learn a polling session's `sid`.
+const HANDSHAKE_LIMIT: usize = 4096;
+
+/// Middleware on Engine.IO requests: a handshake gets a fresh
+/// [`ClientTransports`] holding its connection; a request naming a `sid`
+/// adds its connection to that session's.
+pub async fn track(sessions: Arc<Sessions>, mut request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/socket.io") {
+        return next.run(request).await;
+    }
+    let Some(ConnectInfo(connection)) = request
+        .extensions()
+        .get::<ConnectInfo<Connection>>()
+        .cloned()
+    else {
+        return next.run(request).await;
+    };
+    if let Some(sid) = query_sid(request.uri().query()) {
+        if let Some(transports) = sessions.get(&sid) {
+            transports.add(&connection);
+        }
+        return next.run(request).await;
+    }
+    let transports = Arc::new(ClientTransports::default());
+    transports.add(&connection);
+    request.extensions_mut().insert(transports.clone());
+    let response = next.run(request).await;
+    // A websocket handshake's session lives on this one connection; a
+    // polling handshake names its `sid` in the open packet it answers.
+    if !response.status().is_success() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, HANDSHAKE_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            tracing::debug!(%error, "cannot read an Engine.IO handshake answer");
+            return Response::from_parts(parts, Body::empty());
+        }
+    };
+    if let Some(sid) = open_packet_sid(&bytes) {
+        sessions.insert(sid, &transports);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The `sid` query parameter, if any.
+fn query_sid(query: Option<&str>) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(key, _)| key == "sid")
+        .map(|(_, value)| value.into_owned())
+}
+
+/// The `sid` of an Engine.IO open packet (`0{"sid":...}`), the first packet
+/// of a polling handshake's answer.
+fn open_packet_sid(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Open {
+        sid: String,
+    }
+    let packet = body.split(|byte| *byte == 0x1e).next()?;
+    let json = packet.strip_prefix(b"0")?;
+    serde_json::from_slice::<Open>(json)
+        .ok()
+        .map(|open| open.sid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_sid_of_an_open_packet_and_a_query() {
+        let body =
+            br#"0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000}"#;
+        assert_eq!(
+            open_packet_sid(body).as_deref(),
+            Some("lv_VI97HAXpY6yYWAAAC")
+        );
+        assert_eq!(open_packet_sid(b"4hello"), None);
+        assert_eq!(
+            query_sid(Some("EIO=4&transport=polling&sid=abc%2B1")).as_deref(),
+            Some("abc+1")
+        );
+        assert_eq!(query_sid(Some("EIO=4&transport=polling")), None);
+    }
+
+    #[test]
+    fn a_closed_session_closes_the_connections_it_learns_of_later() {
+        let transports = ClientTransports::default();
+        let first = Connection(Arc::default());
+        transports.add(&first);
+        transports.close();
+        assert!(first.0.is_closed());
+        let later = Connection(Arc::default());
+        transports.add(&later);
+        assert!(later.0.is_closed());
+    }
+}
