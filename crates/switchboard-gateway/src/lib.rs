@@ -32,10 +32,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, Method};
 use socketioxide::SocketIo;
 use socketioxide::adapter::{Adapter, Emitter};
 use socketioxide::layer::SocketIoLayer;
@@ -184,7 +181,7 @@ impl App {
             .with_state(state.clone())
             .layer(layer)
             .layer(axum::middleware::from_fn(move |request, next| {
-                after_close(closed.clone(), request, next)
+                socketio::connections::after_close(closed.clone(), request, next)
             }))
             .layer(axum::middleware::from_fn(move |request, next| {
                 socketio::connections::track(sessions.clone(), request, next)
@@ -320,23 +317,6 @@ fn resp3(url: &str) -> String {
 /// How long shutdown lets polling clients collect the final events before
 /// their transports close.
 const POLL_FLUSH: Duration = Duration::from_millis(250);
-
-/// Once shutdown has closed the Socket.IO transports, answers what clients
-/// of the closed sessions still ask: a poll gets the Engine.IO close packet
-/// (`1`), so a client that was between two polls also sees a transport
-/// close and reconnects; anything else, such as a reconnection's handshake
-/// reaching the closing node, gets 503 and is retried by the client.
-async fn after_close(closed: Arc<AtomicBool>, request: Request, next: Next) -> Response {
-    if !closed.load(Ordering::SeqCst) || !request.uri().path().starts_with("/socket.io") {
-        return next.run(request).await;
-    }
-    let query = request.uri().query().unwrap_or_default();
-    let has = |wanted: &str| query.split('&').any(|pair| pair.starts_with(wanted));
-    if request.method() == Method::GET && has("transport=polling") && has("sid=") {
-        return ([(header::CONTENT_TYPE, "text/plain; charset=UTF-8")], "1").into_response();
-    }
-    StatusCode::SERVICE_UNAVAILABLE.into_response()
-}
 
 /// The HTTP drain gets at least a short window even when the socket close
 /// used the whole grace period.

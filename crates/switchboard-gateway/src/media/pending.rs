@@ -32,12 +32,14 @@ pub fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
 }
 
+// A valid id never holds `/`, so the first `/` ends it: no user id can make
+// its pending room the same as another id's.
 fn user_room(id: &str, user_id: &str) -> String {
-    format!("{PREFIX}{id}:user:{user_id}")
+    format!("{PREFIX}{id}/user:{user_id}")
 }
 
 fn admin_room(id: &str) -> String {
-    format!("{PREFIX}{id}:admin")
+    format!("{PREFIX}{id}/admin")
 }
 
 fn room_for(id: &str, identity: &Identity) -> String {

@@ -10,6 +10,8 @@
 //! carries a [`ClientTransports`] (kept by engineioxide in the socket's
 //! `req_parts`), and every later request of the session (polls, the
 //! websocket upgrade) adds its connection to it by the `sid` it names.
+//! Also what a node answers Engine.IO requests once shutdown has closed
+//! every transport.
 
 use std::collections::HashMap;
 use std::io;
@@ -22,8 +24,9 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::serve::{IncomingStream, Listener};
 use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -236,7 +239,7 @@ pub async fn track(sessions: Arc<Sessions>, mut request: Request, next: Next) ->
     else {
         return next.run(request).await;
     };
-    if let Some(sid) = query_sid(request.uri().query()) {
+    if let Some(sid) = query_param(request.uri().query(), "sid") {
         if let Some(transports) = sessions.get(&sid) {
             transports.add(&connection);
         }
@@ -265,10 +268,10 @@ pub async fn track(sessions: Arc<Sessions>, mut request: Request, next: Next) ->
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// The `sid` query parameter, if any.
-fn query_sid(query: Option<&str>) -> Option<String> {
+/// The query parameter `name`, if any.
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     form_urlencoded::parse(query?.as_bytes())
-        .find(|(key, _)| key == "sid")
+        .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
 }
 
@@ -286,6 +289,23 @@ fn open_packet_sid(body: &[u8]) -> Option<String> {
         .map(|open| open.sid)
 }
 
+/// Once shutdown has closed the Socket.IO transports, answers what clients
+/// of the closed sessions still ask: a poll gets the Engine.IO close packet
+/// (`1`), so a client that was between two polls also sees a transport
+/// close and reconnects; anything else, such as a reconnection's handshake
+/// reaching the closing node, gets 503 and is retried by the client.
+pub async fn after_close(closed: Arc<AtomicBool>, request: Request, next: Next) -> Response {
+    if !closed.load(Ordering::SeqCst) || !request.uri().path().starts_with("/socket.io") {
+        return next.run(request).await;
+    }
+    let query = request.uri().query();
+    let polling = query_param(query, "transport").is_some_and(|transport| transport == "polling");
+    if request.method() == Method::GET && polling && query_param(query, "sid").is_some() {
+        return ([(header::CONTENT_TYPE, "text/plain; charset=UTF-8")], "1").into_response();
+    }
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,10 +320,10 @@ mod tests {
         );
         assert_eq!(open_packet_sid(b"4hello"), None);
         assert_eq!(
-            query_sid(Some("EIO=4&transport=polling&sid=abc%2B1")).as_deref(),
+            query_param(Some("EIO=4&transport=polling&sid=abc%2B1"), "sid").as_deref(),
             Some("abc+1")
         );
-        assert_eq!(query_sid(Some("EIO=4&transport=polling")), None);
+        assert_eq!(query_param(Some("EIO=4&transport=polling"), "sid"), None);
     }
 
     #[test]
