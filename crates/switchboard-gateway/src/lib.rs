@@ -174,22 +174,25 @@ impl App {
         if resumed > 0 {
             tracing::info!(resumed, "resumed agent executions of a previous run");
         }
-        let sessions = Arc::new(socketio::connections::Sessions::default());
+        let sessions = Arc::new(socketio::client_transports::Sessions::default());
         let transports_closed = Arc::new(AtomicBool::new(false));
         let closed = transports_closed.clone();
-        let router = http::routes(io.clone())
+        let router = http::routes(io.clone(), state.config.server.http_max_body_bytes)
             .with_state(state.clone())
             .layer(layer)
             .layer(axum::middleware::from_fn(move |request, next| {
-                socketio::connections::after_close(closed.clone(), request, next)
+                socketio::client_transports::after_close(closed.clone(), request, next)
             }))
             .layer(axum::middleware::from_fn(move |request, next| {
-                socketio::connections::track(sessions.clone(), request, next)
+                socketio::client_transports::track(sessions.clone(), request, next)
             }))
             .layer(axum::middleware::map_request(async |request| {
                 socketio::transport::detach_head(request)
             }))
-            .layer(cors(&state.config.server.cors_origins));
+            .layer(cors(&state.config.server.cors_origins))
+            // Outermost: a connection answering a request is not timed for
+            // its next request head.
+            .layer(axum::middleware::from_fn(socketio::connections::answering));
         let close_sockets: CloseSockets = Box::new(move || {
             Box::pin(async move {
                 // An Engine.IO close of each local socket (a close packet,
@@ -242,7 +245,9 @@ impl App {
             });
         // Each connection can be closed alone: a client whose token expired
         // on a private namespace is made to reconnect (SPEC §2).
-        let listener = socketio::connections::ClosableListener::new(listener);
+        // They also hold the transport limits: the request head timeout and
+        // the connections allowed per address.
+        let listener = socketio::connections::ClosableListener::new(listener, self.state.clone());
         let service = self
             .router
             .into_make_service_with_connect_info::<socketio::connections::Connection>();

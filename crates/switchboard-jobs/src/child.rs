@@ -2,7 +2,14 @@
 //! created here: argv without a shell, an allow-listed environment, its own
 //! process group, input written to stdin and then closed, stdout read line
 //! by line with a cap, stderr kept up to a cap, and the whole group killed
-//! if the handle is dropped while the child runs.
+//! if the handle is dropped while the child runs. What identifies the
+//! group is available while it runs ([`RunningChild::process_group`]) so
+//! that a restarted server can kill what a crash left behind
+//! ([`kill_leftover_groups`]).
+
+mod group;
+
+pub use group::{Leftover, kill_leftover_groups};
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -13,6 +20,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use switchboard_store::ProcessGroup;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdout};
 use tokio::sync::Mutex;
@@ -92,6 +100,7 @@ pub fn allowed_env() -> BTreeMap<OsString, OsString> {
 pub struct RunningChild {
     child: Child,
     group: Pid,
+    identity: Option<ProcessGroup>,
     /// Line reader over stdout.
     pub stdout: LineReader<BufReader<ChildStdout>>,
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -165,6 +174,7 @@ pub fn spawn(spec: ChildSpec) -> Result<RunningChild, SpawnError> {
     Ok(RunningChild {
         child,
         group: Pid::from_raw(pid),
+        identity: group::identify(pid),
         stdout: LineReader::new(BufReader::new(stdout)),
         stderr,
         stderr_reader,
@@ -173,6 +183,13 @@ pub fn spawn(spec: ChildSpec) -> Result<RunningChild, SpawnError> {
 }
 
 impl RunningChild {
+    /// The child's process group and what identifies its leader across a
+    /// pid reuse, to be recorded while it runs; `None` where `/proc` is
+    /// missing.
+    pub fn process_group(&self) -> Option<ProcessGroup> {
+        self.identity.clone()
+    }
+
     /// Sends `signal` to the child's whole process group.
     pub fn signal(&self, signal: Signal) {
         if self.finished {

@@ -316,11 +316,23 @@ impl Store {
         execution_id: &str,
         after_seq: u64,
     ) -> Result<Vec<EventRecord>, StoreError> {
+        self.events_page(execution_id, after_seq, u32::MAX).await
+    }
+
+    /// At most `limit` events of an execution's history after `after_seq`,
+    /// in order.
+    pub async fn events_page(
+        &self,
+        execution_id: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, body, at FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq",
+            "SELECT seq, body, at FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?",
         )
         .bind(execution_id)
         .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -456,6 +468,8 @@ mod tests {
         assert_eq!(store.last_event_seq("exec_1").await.unwrap(), 3);
         let after = store.events_after("exec_1", 1).await.unwrap();
         assert_eq!(after.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+        let page = store.events_page("exec_1", 0, 2).await.unwrap();
+        assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
         let newest = |active_only| store.newest_execution("alice", "wf_1", active_only);
         assert_eq!(newest(true).await.unwrap(), Some("exec_1".into()));
         store

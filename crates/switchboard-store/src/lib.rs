@@ -7,11 +7,13 @@
 mod agents;
 mod media;
 mod notifications;
+mod process_groups;
 mod processes;
 
 pub use agents::{EventRecord, ExecutionRecord, NewExecution, StepRecord, WorkflowRecord};
 pub use media::{Media, MediaStatus, MediaUpdate};
 pub use notifications::Notification;
+pub use process_groups::ProcessGroup;
 pub use processes::{NewProcess, Outcome, ProcessRecord};
 
 use std::str::FromStr;

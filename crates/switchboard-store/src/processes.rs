@@ -186,12 +186,19 @@ impl Store {
             .bind(outcome.completed_at.to_rfc3339())
             .execute(&mut *tx)
             .await?;
+        // Its CLI has exited: nothing of it is left to kill after a crash.
+        sqlx::query("DELETE FROM process_groups WHERE process_id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Marks processes left pending, queued or running by a previous run of
-    /// the server as failed with `INTERRUPTED`; returns how many.
+    /// the server as failed with `INTERRUPTED`; returns how many. Called at
+    /// startup once what they left running has been killed, so their
+    /// recorded process groups are forgotten too.
     pub async fn mark_interrupted(&self, at: DateTime<Utc>) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -210,6 +217,9 @@ impl Store {
         .bind(at.to_rfc3339())
         .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM process_groups")
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(done.rows_affected())
     }

@@ -79,13 +79,25 @@ impl AgentRuntime {
 
     /// An execution's history after `after_seq`, in order.
     pub async fn history(&self, id: &str, after_seq: u64) -> Result<Vec<AgentEvent>, AgentError> {
+        self.history_page(id, after_seq, u32::MAX).await
+    }
+
+    /// At most `limit` events of an execution's history after `after_seq`,
+    /// in order: a client that missed events resumes from the last one it
+    /// saw, page by page.
+    pub async fn history_page(
+        &self,
+        id: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AgentEvent>, AgentError> {
         let Some(record) = self.inner.store.get_execution(id).await? else {
             return Err(AgentError::NotFound("Execution not found"));
         };
         let execution = &record.execution;
         self.inner
             .store
-            .events_after(id, after_seq)
+            .events_page(id, after_seq, limit)
             .await?
             .into_iter()
             .map(|stored| {

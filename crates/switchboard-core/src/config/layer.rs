@@ -33,6 +33,12 @@ pub struct Layer {
     pub shutdown_grace_ms: Option<u64>,
     /// See [`ServerConfig::public_url`].
     pub public_url: Option<String>,
+    /// See [`ServerConfig::http_header_timeout`].
+    pub http_header_timeout_ms: Option<u64>,
+    /// See [`ServerConfig::http_max_body_bytes`].
+    pub http_max_body_bytes: Option<u64>,
+    /// See [`ServerConfig::max_connections_per_ip`].
+    pub max_connections_per_ip: Option<usize>,
     /// HS256 shared secret.
     pub jwt_secret: Option<String>,
     /// Path to a PEM public key for RS256/ES256.
@@ -159,6 +165,9 @@ impl Layer {
             cors_origins: over.cors_origins.or(self.cors_origins),
             shutdown_grace_ms: over.shutdown_grace_ms.or(self.shutdown_grace_ms),
             public_url: over.public_url.or(self.public_url),
+            http_header_timeout_ms: over.http_header_timeout_ms.or(self.http_header_timeout_ms),
+            http_max_body_bytes: over.http_max_body_bytes.or(self.http_max_body_bytes),
+            max_connections_per_ip: over.max_connections_per_ip.or(self.max_connections_per_ip),
             jwt_secret: over.jwt_secret.or(self.jwt_secret),
             jwt_public_key: over.jwt_public_key.or(self.jwt_public_key),
             ping_interval_ms: over.ping_interval_ms.or(self.ping_interval_ms),
@@ -218,6 +227,9 @@ const KEYS: &[&str] = &[
     "cors_origins",
     "shutdown_grace_ms",
     "public_url",
+    "http_header_timeout_ms",
+    "http_max_body_bytes",
+    "max_connections_per_ip",
     "jwt_secret",
     "jwt_public_key",
     "ping_interval_ms",

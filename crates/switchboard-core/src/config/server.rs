@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::layer::Layer;
-use super::values::{ConfigError, Printed, millis, print_ms, print_path};
+use super::values::{ConfigError, Printed, millis, print_count, print_ms, print_path};
 
 /// Listening address, data directory and shutdown behaviour.
 #[derive(Debug, Clone)]
@@ -25,7 +25,25 @@ pub struct ServerConfig {
     /// `https://cdn.example/sb`, without a trailing slash. `None`: built from
     /// the `Host` of the client's request, see [`ServerConfig::base_url`].
     pub public_url: Option<String>,
+    /// How long a client may take to send a request head, from its first
+    /// byte (or from accepting the connection) to the end of its headers
+    /// (default 10 s); slower connections are closed. Idle keep-alive
+    /// connections and upgraded websockets are not timed.
+    pub http_header_timeout: Duration,
+    /// Largest request body accepted by the JSON routes of `/api/v1` (default
+    /// 1 MiB); larger bodies get 413 without being read in full.
+    pub http_max_body_bytes: usize,
+    /// Open connections allowed from one IP address; more are closed as soon
+    /// as they are accepted. `0` turns the cap off.
+    pub max_connections_per_ip: usize,
+    /// Whether [`ServerConfig::max_connections_per_ip`] also caps loopback
+    /// peers: only when the key was set (a local reverse proxy carries every
+    /// client on one loopback address).
+    pub cap_loopback_connections: bool,
 }
+
+/// Open connections allowed from one non-loopback address by default.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 256;
 
 /// The interface to bind; `localhost` is accepted as `127.0.0.1`.
 pub(super) fn host(layer: &Layer) -> Result<IpAddr, ConfigError> {
@@ -61,7 +79,28 @@ impl ServerConfig {
             cors_origins: layer.cors_origins.clone().unwrap_or_default().0,
             shutdown_grace: millis("shutdown_grace_ms", layer.shutdown_grace_ms, 10_000)?,
             public_url: public_url(layer.public_url.as_deref())?,
+            http_header_timeout: millis(
+                "http_header_timeout_ms",
+                layer.http_header_timeout_ms,
+                10_000,
+            )?,
+            http_max_body_bytes: max_body(layer.http_max_body_bytes)?,
+            max_connections_per_ip: layer
+                .max_connections_per_ip
+                .unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_IP),
+            cap_loopback_connections: layer.max_connections_per_ip.is_some(),
         })
+    }
+
+    /// The connection cap for a peer at `ip`, if any.
+    pub fn connection_cap(&self, ip: IpAddr) -> Option<usize> {
+        let loopback = ip.is_loopback()
+            || matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
+        match self.max_connections_per_ip {
+            0 => None,
+            _ if loopback && !self.cap_loopback_connections => None,
+            cap => Some(cap),
+        }
     }
 
     /// The base that makes a path the server hands out absolute: the
@@ -99,7 +138,28 @@ impl ServerConfig {
         if let Some(url) = &self.public_url {
             keys.insert("public_url", toml::Value::String(url.clone()));
         }
+        keys.insert("http_header_timeout_ms", print_ms(self.http_header_timeout));
+        keys.insert("http_max_body_bytes", print_count(self.http_max_body_bytes));
+        keys.insert(
+            "max_connections_per_ip",
+            print_count(self.max_connections_per_ip),
+        );
     }
+}
+
+/// `http_max_body_bytes`: at least 1024, 1 MiB when unset.
+fn max_body(value: Option<u64>) -> Result<usize, ConfigError> {
+    let bytes = value.unwrap_or(1024 * 1024);
+    if bytes < 1024 {
+        return Err(ConfigError::Invalid {
+            key: "http_max_body_bytes",
+            message: "must be at least 1024".into(),
+        });
+    }
+    usize::try_from(bytes).map_err(|_| ConfigError::Invalid {
+        key: "http_max_body_bytes",
+        message: "is too large for this platform".into(),
+    })
 }
 
 /// `public_url`: an absolute http(s) URL with a host and no query or
@@ -194,6 +254,87 @@ mod tests {
         ] {
             let error = load(&[("SWITCHBOARD_PUBLIC_URL", bad)]).unwrap_err();
             assert!(error.contains("public_url"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn transport_limits_have_defaults_and_apply_to_loopback_only_when_set() {
+        use std::net::IpAddr;
+        use std::time::Duration;
+
+        let config = load(&[]).unwrap();
+        assert_eq!(
+            config.server.http_header_timeout,
+            Duration::from_millis(10_000)
+        );
+        assert_eq!(config.server.http_max_body_bytes, 1024 * 1024);
+        let remote: IpAddr = "203.0.113.7".parse().unwrap();
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(
+            config.server.connection_cap(remote),
+            Some(super::DEFAULT_MAX_CONNECTIONS_PER_IP)
+        );
+        assert_eq!(config.server.connection_cap(local), None);
+        assert_eq!(config.server.connection_cap(mapped), None);
+        let printed = config.to_masked_toml();
+        assert!(
+            printed.contains("http_header_timeout_ms = 10000"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("http_max_body_bytes = 1048576"),
+            "{printed}"
+        );
+
+        let set = load(&[
+            ("SWITCHBOARD_MAX_CONNECTIONS_PER_IP", "3"),
+            ("SWITCHBOARD_HTTP_HEADER_TIMEOUT_MS", "250"),
+            ("SWITCHBOARD_HTTP_MAX_BODY_BYTES", "4096"),
+        ])
+        .unwrap();
+        assert_eq!(set.server.connection_cap(local), Some(3));
+        assert_eq!(set.server.connection_cap(remote), Some(3));
+        assert_eq!(set.server.http_header_timeout, Duration::from_millis(250));
+        assert_eq!(set.server.http_max_body_bytes, 4096);
+
+        let off = load(&[("SWITCHBOARD_MAX_CONNECTIONS_PER_IP", "0")]).unwrap();
+        assert_eq!(off.server.connection_cap(remote), None);
+        assert_eq!(off.server.connection_cap(local), None);
+    }
+
+    #[test]
+    fn bad_transport_limits_name_their_key() {
+        for (variable, value, key) in [
+            (
+                "SWITCHBOARD_HTTP_HEADER_TIMEOUT_MS",
+                "0",
+                "http_header_timeout_ms",
+            ),
+            (
+                "SWITCHBOARD_HTTP_MAX_BODY_BYTES",
+                "100",
+                "http_max_body_bytes",
+            ),
+            (
+                "SWITCHBOARD_HTTP_MAX_BODY_BYTES",
+                "lots",
+                "SWITCHBOARD_HTTP_MAX_BODY_BYTES",
+            ),
+            (
+                "SWITCHBOARD_MAX_CONNECTIONS_PER_IP",
+                "-1",
+                "SWITCHBOARD_MAX_CONNECTIONS_PER_IP",
+            ),
+        ] {
+            let error = match crate::config::layer::Layer::from_env([(
+                variable.to_owned(),
+                value.to_owned(),
+            )]) {
+                Ok(layer) => Config::from_layer(layer).unwrap_err().to_string(),
+                Err(error) => error.to_string(),
+            };
+            assert!(error.contains(key), "{variable}={value}: {error}");
         }
     }
 }

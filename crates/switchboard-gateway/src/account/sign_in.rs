@@ -14,7 +14,7 @@ use switchboard_core::{Identity, TokenError};
 use super::wire;
 use crate::socketio::Args;
 use crate::socketio::Session;
-use crate::socketio::connections::ClientTransports;
+use crate::socketio::client_transports::ClientTransports;
 use crate::socketio::{Call, emit};
 use crate::state::SharedState;
 

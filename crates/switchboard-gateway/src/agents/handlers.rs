@@ -12,7 +12,8 @@ use switchboard_agents::{
 };
 use switchboard_core::{ErrorCode, Identity, ResourceKind};
 
-use super::payload::{count, object, string, strings, target};
+use super::payload::{count, object, sequence, string, strings, target};
+use super::resume::replay;
 use crate::socketio::Args;
 use crate::socketio::{Call, Refusal};
 use crate::state::SharedState;
@@ -286,6 +287,22 @@ async fn control<A: Adapter>(
             );
         }
     };
+    // Status only: the stored events after this sequence number, for a
+    // client that resumes a stream.
+    let after = match (what, args.first()) {
+        (Control::Status, Some(Json::Object(fields))) => match sequence(fields, "afterSequence") {
+            Ok(after) => after,
+            Err(message) => {
+                return fail(
+                    call,
+                    family,
+                    ErrorCode::InvalidPayload,
+                    &format!("{event} {message}"),
+                );
+            }
+        },
+        _ => None,
+    };
     let user = identity.user_id.as_str();
     let agents = call.state.agents.clone();
     let target = match (&execution, &workflow) {
@@ -317,6 +334,16 @@ async fn control<A: Adapter>(
             answer["success"] = json!(true);
             if !matches!(what, Control::Status) {
                 answer["message"] = json!(message);
+            }
+            if let Some(after) = after {
+                match replay(&agents, &id, after).await {
+                    Ok((events, more, last)) => {
+                        answer["events"] = json!(events);
+                        answer["more"] = json!(more);
+                        answer["lastSequence"] = json!(last);
+                    }
+                    Err(error) => return refuse_lookup(call, family, &error),
+                }
             }
             call.ack(&answer);
         }

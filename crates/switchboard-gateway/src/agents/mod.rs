@@ -7,6 +7,7 @@ mod handlers;
 mod monitor;
 mod payload;
 pub mod relay;
+mod resume;
 mod routes;
 
 use socketioxide::adapter::Adapter;

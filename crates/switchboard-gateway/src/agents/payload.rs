@@ -52,6 +52,20 @@ pub(super) fn count(
     }
 }
 
+/// A sequence number: a non-negative integer.
+pub(super) fn sequence(
+    fields: &serde_json::Map<String, Json>,
+    name: &str,
+) -> Result<Option<u64>, String> {
+    match fields.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(value) => value
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| format!("{name} must be a non-negative integer")),
+    }
+}
+
 /// The execution a control event names: `'exec_…'`, `'wf_…'`,
 /// `{executionId}` or `{workflowId}`.
 pub(super) fn target(args: &Args) -> Result<(Option<String>, Option<String>), String> {

@@ -68,8 +68,19 @@ fn is_workflow(kind: ExecutionKind) -> bool {
 }
 
 /// The Socket.IO event name and payload of `event`; `None` for events the
-/// seeds have no name for (a queued critique).
+/// seeds have no name for (a queued critique). The payload carries the
+/// event's `sequence` in its execution's history, so a client that
+/// reconnects knows where to resume (`agent:workflow:status
+/// {executionId, afterSequence}`).
 pub fn socket_event(event: &AgentEvent) -> Option<(&'static str, Json)> {
+    let (name, mut payload) = named(event)?;
+    payload.insert("sequence".into(), json!(event.seq));
+    Some((name, Json::Object(payload)))
+}
+
+/// The event name and payload fields shared by the Socket.IO and seed-002
+/// forms of `event`.
+fn named(event: &AgentEvent) -> Option<(&'static str, Map<String, Json>)> {
     let workflow = is_workflow(event.kind);
     let error_event = match event.kind {
         ExecutionKind::Critique => "agent:critique:error",
@@ -211,7 +222,7 @@ pub fn socket_event(event: &AgentEvent) -> Option<(&'static str, Json)> {
         payload.extend(fields);
     }
     payload.insert("timestamp".into(), json!(wire::iso(event.at)));
-    Some((name, Json::Object(payload)))
+    Some((name, payload))
 }
 
 /// The seed-002 form `{id, type, timestamp, data}`: `agent-start`,
@@ -226,9 +237,8 @@ pub fn monitor_event(event: &AgentEvent) -> Json {
         EventBody::Failed { .. } | EventBody::Cancelled => "error",
         _ => "agent-progress",
     };
-    let mut data = match socket_event(event) {
-        Some((name, Json::Object(fields))) => {
-            let mut fields = fields;
+    let mut data = match named(event) {
+        Some((name, mut fields)) => {
             fields.insert("stage".into(), json!(name.trim_start_matches("agent:")));
             fields
         }

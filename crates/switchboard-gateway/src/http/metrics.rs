@@ -21,6 +21,11 @@ struct EventLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CodeLabel {
     code: String,
 }
@@ -33,6 +38,7 @@ pub struct Metrics {
     events_received: Family<EventLabel, Counter>,
     auth_failures: Family<CodeLabel, Counter>,
     rate_limit_failed_open: Counter,
+    connections_refused: Family<ReasonLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -62,12 +68,20 @@ impl Default for Metrics {
             "Executes allowed unchecked because the rate limit store was unreachable",
             rate_limit_failed_open.clone(),
         );
+        let connections_refused = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "connections_refused",
+            "TCP connections closed by the transport limits, by reason \
+             (per_ip_limit, header_timeout)",
+            connections_refused.clone(),
+        );
         Metrics {
             registry,
             connections,
             events_received,
             auth_failures,
             rate_limit_failed_open,
+            connections_refused,
         }
     }
 }
@@ -109,6 +123,16 @@ impl Metrics {
     /// An execute was allowed without a rate-limit check.
     pub fn rate_limit_failed_open(&self) {
         self.rate_limit_failed_open.inc();
+    }
+
+    /// A connection was closed by a transport limit (`per_ip_limit` at
+    /// accept, `header_timeout` for a request head too slow).
+    pub fn connection_refused(&self, reason: &'static str) {
+        self.connections_refused
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     /// The metrics in the text exposition format.

@@ -6,10 +6,12 @@ mod auth;
 mod credentials;
 mod error;
 mod health;
+mod limits;
 mod metrics;
 mod openapi;
 mod stats;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Extension, Router};
 use socketioxide::SocketIo;
@@ -24,7 +26,8 @@ use crate::state::SharedState;
 
 /// Every HTTP route of a node, one line per capability. API handlers that
 /// reach Socket.IO clients find `io` (of adapter `A`) in an `Extension`.
-pub fn routes<A: Adapter>(io: SocketIo<A>) -> Router<SharedState> {
+/// API bodies larger than `max_body` bytes are refused with 413.
+pub fn routes<A: Adapter>(io: SocketIo<A>, max_body: usize) -> Router<SharedState> {
     let api = Router::new()
         .route("/stats", get(stats::stats::<A>))
         .route("/openapi.json", get(openapi::openapi))
@@ -34,7 +37,11 @@ pub fn routes<A: Adapter>(io: SocketIo<A>) -> Router<SharedState> {
         .merge(crate::media::routes::<A>())
         .merge(crate::agents::routes())
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such API route") })
-        .layer(Extension(io));
+        .layer(Extension(io))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            limits::limit_body(max_body, request, next)
+        }));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

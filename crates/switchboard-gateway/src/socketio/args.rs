@@ -8,7 +8,8 @@
 //! it as a packet id, not an argument.
 //!
 //! Decoding happens in arrival order, so this is also where an event takes
-//! its [`Ticket`] in the socket's event order. Handlers take `Args` as their
+//! its [`Ticket`] in the socket's event order, or is refused one when too
+//! many of the socket's events already wait. Handlers take `Args` as their
 //! last argument: every other extractor has succeeded by then, so a ticket
 //! is only taken for an event whose handler will run.
 
@@ -20,14 +21,25 @@ use socketioxide::adapter::Adapter;
 use socketioxide::handler::{FromMessageParts, Value};
 use socketioxide::socket::Socket;
 
-use super::session::{Session, Ticket};
+use super::session::{Refused, Session, Ticket};
 
 /// The decoded arguments of an event and the size of the packet that carried them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct Args {
     values: Vec<Json>,
     bytes: usize,
-    ticket: Option<Ticket>,
+    place: Place,
+}
+
+/// Where an event stands in its socket's event order.
+#[derive(Debug)]
+pub enum Place {
+    /// Outside any order (the socket has no session).
+    Unordered,
+    /// Waits for its turn.
+    Ticket(Ticket),
+    /// Got no ticket.
+    Refused(Refused),
 }
 
 impl Args {
@@ -45,13 +57,13 @@ impl Args {
         Args {
             values,
             bytes: raw.len(),
-            ticket: None,
+            place: Place::Unordered,
         }
     }
 
     /// The event's place in its socket's event order.
-    pub fn ticket(&self) -> Option<Ticket> {
-        self.ticket
+    pub fn place(&self) -> &Place {
+        &self.place
     }
 
     /// The first argument, if any was sent.
@@ -109,13 +121,15 @@ impl<A: Adapter> FromMessageParts<A> for Args {
             None => Args {
                 values: Vec::new(),
                 bytes: value.len(),
-                ticket: None,
+                place: Place::Unordered,
             },
         };
-        args.ticket = socket
-            .extensions
-            .get::<Session>()
-            .map(|session| session.ticket());
+        if let Some(session) = socket.extensions.get::<Session>() {
+            args.place = match session.ticket() {
+                Ok(ticket) => Place::Ticket(ticket),
+                Err(refused) => Place::Refused(refused),
+            };
+        }
         Ok(args)
     }
 }

@@ -1,4 +1,6 @@
-//! One handled event: counts it, enforces the payload limit, and answers
+//! One handled event: counts it, waits for its turn in the socket's event
+//! order (refusing it with `RATE_LIMITED` when too many events of the
+//! socket already wait), enforces the payload limit, and answers
 //! through both channels the seeds use, the ack callback (when the client
 //! passed one) and, for failures, the `error` event. [`Refusal`] is the one
 //! rule for which refused capability requests also get `error`, and with
@@ -9,8 +11,8 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef};
 use switchboard_core::ErrorCode;
 
-use super::args::Args;
-use super::session::{Session, Turn};
+use super::args::{Args, Place};
+use super::session::{MAX_QUEUED_EVENTS, Refused, Session, Turn};
 use crate::state::SharedState;
 use crate::wire;
 
@@ -28,9 +30,11 @@ pub struct Call<A: Adapter> {
 }
 
 impl<A: Adapter> Call<A> {
-    /// Starts handling `event` once the socket's earlier events are done;
-    /// answers `INVALID_PAYLOAD` and returns `None` when the packet is
-    /// larger than the configured limit.
+    /// Starts handling `event` once the socket's earlier events are done.
+    /// Returns `None` when the event is not to be handled: answered
+    /// `RATE_LIMITED` when it found the socket's queue full,
+    /// `INVALID_PAYLOAD` when the packet is larger than the configured
+    /// limit, and not answered at all when the socket closed first.
     pub async fn begin(
         event: &'static str,
         socket: SocketRef<A>,
@@ -40,9 +44,18 @@ impl<A: Adapter> Call<A> {
     ) -> Option<Self> {
         state.metrics.event_received(event);
         let session = Session::of(&socket);
-        let turn = match args.ticket() {
-            Some(ticket) => Some(session.turn(ticket).await),
-            None => None,
+        let (turn, queue_full) = match args.place() {
+            Place::Unordered => (None, false),
+            Place::Ticket(ticket) => match ticket.turn().await {
+                Some(turn) => (Some(turn), false),
+                None => {
+                    // The socket is gone: nobody is left to answer.
+                    tracing::debug!(sid = %socket.id, event, ticket = ticket.number(), "dropped at disconnect");
+                    return None;
+                }
+            },
+            Place::Refused(Refused::Closed) => return None,
+            Place::Refused(Refused::Full) => (None, true),
         };
         let call = Call {
             socket,
@@ -51,6 +64,16 @@ impl<A: Adapter> Call<A> {
             ack,
             _turn: turn,
         };
+        if queue_full {
+            call.refuse(
+                Refusal::RateLimited(QUEUE_RETRY_AFTER_SECONDS),
+                &format!(
+                    "Too many events waiting on this socket (at most {MAX_QUEUED_EVENTS}); \
+                     retry later"
+                ),
+            );
+            return None;
+        }
         let limit = call.state.config.socketio.max_payload_bytes;
         if u64::try_from(args.bytes()).unwrap_or(u64::MAX) > limit {
             call.fail(
@@ -89,6 +112,16 @@ impl<A: Adapter> Call<A> {
         }
     }
 
+    /// Answers `{success:false, error}` and emits the `error` event of
+    /// `refusal`, if it has one.
+    pub fn refuse(self, refusal: Refusal, message: &str) {
+        self.report(refusal, message);
+        self.ack(&wire::Failure {
+            success: false,
+            error: message,
+        });
+    }
+
     /// Answers `{success:false, error}` and emits `error {code, message}`.
     pub fn fail(self, code: ErrorCode, message: &str) {
         self.emit(
@@ -105,6 +138,10 @@ impl<A: Adapter> Call<A> {
         });
     }
 }
+
+/// The `retryAfter` of an event refused because its socket's queue was
+/// full: the queue drains in far less time.
+const QUEUE_RETRY_AFTER_SECONDS: u64 = 1;
 
 /// Emits to one socket, logging (not failing) when it is already gone.
 pub fn emit<A: Adapter, T: Serialize + ?Sized>(

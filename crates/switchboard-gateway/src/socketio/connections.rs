@@ -1,35 +1,39 @@
-//! Closing one client's transport (SPEC §2): the TCP connections that carry
-//! a Socket.IO client's Engine.IO session, found from any of its sockets.
+//! Accepted connections that the server can close one at a time: every
+//! connection is a [`Closable`] stream with a [`ConnectionCloser`], and each
+//! request carries its connection's closer as [`Connection`] (see
+//! `client_transports` for why one client's connections are closed).
 //!
-//! socketioxide 0.18 closes a single socket only with a namespace
-//! `DISCONNECT`, which the official client takes as final (see
-//! `docs/upstream/socketioxide-close-transport.md`). Closing the connections
-//! underneath instead reads to the client as a transport close, after which
-//! it reconnects by itself. Every accepted connection is a [`Closable`]
-//! stream with a [`ConnectionCloser`]; the handshake request of a session
-//! carries a [`ClientTransports`] (kept by engineioxide in the socket's
-//! `req_parts`), and every later request of the session (polls, the
-//! websocket upgrade) adds its connection to it by the `sid` it names.
-//! Also what a node answers Engine.IO requests once shutdown has closed
-//! every transport.
+//! The same streams enforce the transport limits below HTTP: a request head
+//! must arrive within `http_header_timeout_ms` (from the accept, or from the
+//! first byte after the previous answer), so slow-header clients are closed
+//! while idle keep-alive connections and upgraded websockets are never
+//! timed; and a peer address holds at most `max_connections_per_ip`
+//! connections, more being closed as soon as they are accepted.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::extract::connect_info::{ConnectInfo, Connected};
-use axum::http::{Method, StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::serve::{IncomingStream, Listener};
 use futures_util::task::AtomicWaker;
+use http_body_util::BodyExt as _;
+use switchboard_core::config::ServerConfig;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
+
+use crate::state::SharedState;
 
 /// Closes one accepted connection: its next read and write fail, and a
 /// read that is waiting is woken to fail, so hyper (or the websocket that
@@ -39,16 +43,29 @@ pub struct ConnectionCloser {
     closed: AtomicBool,
     reader: AtomicWaker,
     writer: AtomicWaker,
+    /// Requests of the connection being answered (their answer not yet
+    /// written in full).
+    active: AtomicUsize,
+    /// Taken over by a websocket (or another protocol) after a 101.
+    upgraded: AtomicBool,
+    /// Requests received so far: a head awaited since fewer has arrived.
+    heads: AtomicUsize,
 }
 
 impl ConnectionCloser {
-    fn close(&self) {
+    /// Whether the connection's next bytes start a request head: no request
+    /// is being answered and the connection was not upgraded.
+    fn awaits_head(&self) -> bool {
+        self.active.load(Ordering::SeqCst) == 0 && !self.upgraded.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         self.reader.wake();
         self.writer.wake();
     }
 
-    fn is_closed(&self) -> bool {
+    pub(super) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
     }
 }
@@ -65,6 +82,13 @@ fn aborted() -> io::Error {
 pub struct Closable<T> {
     inner: T,
     closer: Arc<ConnectionCloser>,
+    /// Running while a request head is awaited, with the count of heads
+    /// received when it started; none otherwise, so an idle or upgraded
+    /// connection holds no timer.
+    head_deadline: Option<(Pin<Box<Sleep>>, usize)>,
+    admission: Arc<Admission>,
+    /// The connection's place in its address's count, if counted.
+    _slot: Option<IpSlot>,
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for Closable<T> {
@@ -73,11 +97,39 @@ impl<T: AsyncRead + Unpin> AsyncRead for Closable<T> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        self.closer.reader.register(cx.waker());
-        if self.closer.is_closed() {
+        let this = &mut *self;
+        this.closer.reader.register(cx.waker());
+        if this.closer.is_closed() {
             return Poll::Ready(Err(aborted()));
         }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        if let Some((deadline, heads)) = &mut this.head_deadline {
+            if !this.closer.awaits_head() || this.closer.heads.load(Ordering::SeqCst) != *heads {
+                this.head_deadline = None;
+            } else if deadline.as_mut().poll(cx).is_ready() {
+                this.head_deadline = None;
+                this.closer.close();
+                this.admission.refused("header_timeout");
+                tracing::debug!("closing a connection whose request head did not arrive in time");
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "request head not received in time",
+                )));
+            }
+        }
+        let before = buf.filled().len();
+        let result = Pin::new(&mut this.inner).poll_read(cx, buf);
+        // The first bytes after an answer start the next request head.
+        if matches!(result, Poll::Ready(Ok(())))
+            && buf.filled().len() > before
+            && this.head_deadline.is_none()
+            && this.closer.awaits_head()
+        {
+            let mut deadline = Box::pin(tokio::time::sleep(this.admission.header_timeout));
+            // Registers the timer, so it wakes this reader when it fires.
+            let _ = deadline.as_mut().poll(cx);
+            this.head_deadline = Some((deadline, this.closer.heads.load(Ordering::SeqCst)));
+        }
+        result
     }
 }
 
@@ -103,15 +155,88 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Closable<T> {
     }
 }
 
+/// What the listener admits: the header timeout, the per-address cap and
+/// the open connections of each capped address.
+#[derive(Debug)]
+struct Admission {
+    header_timeout: Duration,
+    server: ServerConfig,
+    state: SharedState,
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl Admission {
+    fn refused(&self, reason: &'static str) {
+        self.state.metrics.connection_refused(reason);
+    }
+
+    /// A place for one more connection from `ip`, `Err` when the address is
+    /// at its cap; `Ok(None)` when the address is not capped.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Option<IpSlot>, ()> {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            IpAddr::V4(_) => ip,
+        };
+        let Some(cap) = self.server.connection_cap(ip) else {
+            return Ok(None);
+        };
+        let mut counts = self
+            .per_ip
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let open = counts.entry(ip).or_insert(0);
+        if *open >= cap {
+            return Err(());
+        }
+        *open += 1;
+        Ok(Some(IpSlot {
+            admission: self.clone(),
+            ip,
+        }))
+    }
+}
+
+/// One open connection of a capped address; dropped with the connection.
+#[derive(Debug)]
+struct IpSlot {
+    admission: Arc<Admission>,
+    ip: IpAddr,
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut counts = self
+            .admission
+            .per_ip
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(open) = counts.get_mut(&self.ip) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                counts.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// A listener whose connections are [`Closable`].
 pub struct ClosableListener<L> {
     inner: L,
+    admission: Arc<Admission>,
 }
 
 impl<L> ClosableListener<L> {
-    /// Wraps `inner`.
-    pub fn new(inner: L) -> Self {
-        ClosableListener { inner }
+    /// Wraps `inner`, with the limits of the node's `server` configuration
+    /// (counting refusals in its metrics).
+    pub fn new(inner: L, state: SharedState) -> Self {
+        let server = state.config.server.clone();
+        let admission = Arc::new(Admission {
+            header_timeout: server.http_header_timeout,
+            server,
+            state,
+            per_ip: Mutex::default(),
+        });
+        ClosableListener { inner, admission }
     }
 }
 
@@ -124,9 +249,26 @@ where
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (inner, address) = self.inner.accept().await;
-        let closer = Arc::default();
-        (Closable { inner, closer }, address)
+        loop {
+            let (inner, address) = self.inner.accept().await;
+            let Ok(slot) = self.admission.admit(address.ip()) else {
+                // Dropping the stream closes it at once.
+                self.admission.refused("per_ip_limit");
+                tracing::debug!(peer = %address.ip(), "connection refused: too many from this address");
+                continue;
+            };
+            // Timed from the accept: a client that sends nothing is closed
+            // as well as one that stalls mid-head.
+            let head_deadline = Box::pin(tokio::time::sleep(self.admission.header_timeout));
+            let closable = Closable {
+                inner,
+                closer: Arc::default(),
+                head_deadline: Some((head_deadline, 0)),
+                admission: self.admission.clone(),
+                _slot: slot,
+            };
+            return (closable, address);
+        }
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
@@ -136,7 +278,7 @@ where
 
 /// The closer of the connection a request came on, in its extensions.
 #[derive(Debug, Clone)]
-pub struct Connection(Arc<ConnectionCloser>);
+pub struct Connection(pub(super) Arc<ConnectionCloser>);
 
 impl<L> Connected<IncomingStream<'_, ClosableListener<L>>> for Connection
 where
@@ -148,193 +290,37 @@ where
     }
 }
 
-/// The connections one Engine.IO session has used. Closed once, it closes
-/// every connection it learns of afterwards too.
-#[derive(Debug, Default)]
-pub struct ClientTransports {
-    state: Mutex<TransportsState>,
-}
-
-#[derive(Debug, Default)]
-struct TransportsState {
-    closed: bool,
-    connections: Vec<Arc<ConnectionCloser>>,
-}
-
-impl ClientTransports {
-    fn add(&self, connection: &Connection) {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if state.closed {
-            connection.0.close();
-        } else if !state
-            .connections
-            .iter()
-            .any(|c| Arc::ptr_eq(c, &connection.0))
-        {
-            state.connections.push(connection.0.clone());
-        }
-    }
-
-    /// Closes every connection of the session: the client sees its
-    /// transport close and reconnects.
-    pub fn close(&self) {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        state.closed = true;
-        for connection in state.connections.drain(..) {
-            connection.close();
-        }
-    }
-}
-
-/// Engine.IO sessions by `sid`, for the requests that follow a handshake.
-/// Entries die with their session (engineioxide drops the handshake's
-/// request parts, which hold the only strong reference).
-#[derive(Debug, Default)]
-pub struct Sessions {
-    by_sid: Mutex<HashMap<String, Weak<ClientTransports>>>,
-}
-
-impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Weak<ClientTransports>>> {
-        self.by_sid
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn insert(&self, sid: String, transports: &Arc<ClientTransports>) {
-        let mut sessions = self.lock();
-        // Sweep ended sessions as the map grows, so it stays the size of the
-        // live ones.
-        if sessions.len() >= 64 && sessions.len().is_power_of_two() {
-            sessions.retain(|_, session| session.strong_count() > 0);
-        }
-        sessions.insert(sid, Arc::downgrade(transports));
-    }
-
-    fn get(&self, sid: &str) -> Option<Arc<ClientTransports>> {
-        self.lock().get(sid).and_then(Weak::upgrade)
-    }
-}
-
-/// The largest handshake answer read to learn a polling session's `sid`.
-const HANDSHAKE_LIMIT: usize = 4096;
-
-/// Middleware on Engine.IO requests: a handshake gets a fresh
-/// [`ClientTransports`] holding its connection; a request naming a `sid`
-/// adds its connection to that session's.
-pub async fn track(sessions: Arc<Sessions>, mut request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/socket.io") {
-        return next.run(request).await;
-    }
-    let Some(ConnectInfo(connection)) = request
+/// Middleware on every request: the connection is not awaiting a head
+/// while the request is answered (until its answer's body has been written
+/// or dropped), and never again once answered with 101 (a websocket).
+pub async fn answering(request: Request, next: Next) -> Response {
+    let Some(ConnectInfo(Connection(closer))) = request
         .extensions()
         .get::<ConnectInfo<Connection>>()
         .cloned()
     else {
         return next.run(request).await;
     };
-    if let Some(sid) = query_param(request.uri().query(), "sid") {
-        if let Some(transports) = sessions.get(&sid) {
-            transports.add(&connection);
-        }
-        return next.run(request).await;
-    }
-    let transports = Arc::new(ClientTransports::default());
-    transports.add(&connection);
-    request.extensions_mut().insert(transports.clone());
+    closer.heads.fetch_add(1, Ordering::SeqCst);
+    closer.active.fetch_add(1, Ordering::SeqCst);
+    let active = Answering(closer);
     let response = next.run(request).await;
-    // A websocket handshake's session lives on this one connection; a
-    // polling handshake names its `sid` in the open packet it answers.
-    if !response.status().is_success() {
-        return response;
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        active.0.upgraded.store(true, Ordering::SeqCst);
     }
-    let (parts, body) = response.into_parts();
-    let bytes = match axum::body::to_bytes(body, HANDSHAKE_LIMIT).await {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            tracing::debug!(%error, "cannot read an Engine.IO handshake answer");
-            return Response::from_parts(parts, Body::empty());
-        }
-    };
-    if let Some(sid) = open_packet_sid(&bytes) {
-        sessions.insert(sid, &transports);
-    }
-    Response::from_parts(parts, Body::from(bytes))
+    response.map(|body| {
+        Body::new(body.map_frame(move |frame| {
+            let _ = &active;
+            frame
+        }))
+    })
 }
 
-/// The query parameter `name`, if any.
-fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query?.as_bytes())
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
-}
+/// One request being answered on a connection; dropped with its answer.
+struct Answering(Arc<ConnectionCloser>);
 
-/// The `sid` of an Engine.IO open packet (`0{"sid":...}`), the first packet
-/// of a polling handshake's answer.
-fn open_packet_sid(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Open {
-        sid: String,
-    }
-    let packet = body.split(|byte| *byte == 0x1e).next()?;
-    let json = packet.strip_prefix(b"0")?;
-    serde_json::from_slice::<Open>(json)
-        .ok()
-        .map(|open| open.sid)
-}
-
-/// Once shutdown has closed the Socket.IO transports, answers what clients
-/// of the closed sessions still ask: a poll gets the Engine.IO close packet
-/// (`1`), so a client that was between two polls also sees a transport
-/// close and reconnects; anything else, such as a reconnection's handshake
-/// reaching the closing node, gets 503 and is retried by the client.
-pub async fn after_close(closed: Arc<AtomicBool>, request: Request, next: Next) -> Response {
-    if !closed.load(Ordering::SeqCst) || !request.uri().path().starts_with("/socket.io") {
-        return next.run(request).await;
-    }
-    let query = request.uri().query();
-    let polling = query_param(query, "transport").is_some_and(|transport| transport == "polling");
-    if request.method() == Method::GET && polling && query_param(query, "sid").is_some() {
-        return ([(header::CONTENT_TYPE, "text/plain; charset=UTF-8")], "1").into_response();
-    }
-    StatusCode::SERVICE_UNAVAILABLE.into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_sid_of_an_open_packet_and_a_query() {
-        let body =
-            br#"0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000}"#;
-        assert_eq!(
-            open_packet_sid(body).as_deref(),
-            Some("lv_VI97HAXpY6yYWAAAC")
-        );
-        assert_eq!(open_packet_sid(b"4hello"), None);
-        assert_eq!(
-            query_param(Some("EIO=4&transport=polling&sid=abc%2B1"), "sid").as_deref(),
-            Some("abc+1")
-        );
-        assert_eq!(query_param(Some("EIO=4&transport=polling"), "sid"), None);
-    }
-
-    #[test]
-    fn a_closed_session_closes_the_connections_it_learns_of_later() {
-        let transports = ClientTransports::default();
-        let first = Connection(Arc::default());
-        transports.add(&first);
-        transports.close();
-        assert!(first.0.is_closed());
-        let later = Connection(Arc::default());
-        transports.add(&later);
-        assert!(later.0.is_closed());
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -7,6 +7,7 @@
 
 mod args;
 mod call;
+pub mod client_transports;
 pub mod connections;
 mod guard;
 mod handshake;
@@ -24,7 +25,6 @@ use socketioxide_redis::{InitError, RedisAdapter};
 pub use self::args::Args;
 pub use self::call::{Call, Refusal, emit};
 pub use self::guard::unknown_event;
-use self::session::CONNECT_TICKET;
 pub use self::session::Session;
 use crate::account::{self, OnExpiry};
 use crate::state::SharedState;
@@ -138,7 +138,7 @@ async fn dispatch_private<A: Adapter>(
 /// `/` connected: `welcome`, then `authenticated` for a handshake token.
 async fn on_default_connect<A: Adapter>(socket: SocketRef<A>) {
     let session = Session::of(&socket);
-    let _turn = session.turn(CONNECT_TICKET).await;
+    let _turn = session.connect_turn();
     account::greet(&socket, &session);
 }
 
@@ -146,7 +146,7 @@ async fn on_default_connect<A: Adapter>(socket: SocketRef<A>) {
 /// what arrived while the user was offline.
 async fn on_private_connect<A: Adapter>(socket: SocketRef<A>, State(state): State<SharedState>) {
     let session = Session::of(&socket);
-    let _turn = session.turn(CONNECT_TICKET).await;
+    let _turn = session.connect_turn();
     let Some(identity) = session.identity() else {
         return;
     };

@@ -46,6 +46,16 @@ impl Inner {
             }
             Err(error) => return failed(ErrorCode::ExecutionError, &error.to_string(), outcome),
         };
+        // Kept until the run is finished, so that a node restarted after a
+        // crash kills this group before it marks the run interrupted.
+        if let Some(group) = running.process_group()
+            && let Err(error) = self
+                .store
+                .record_process_group(id, &group, Utc::now())
+                .await
+        {
+            tracing::error!(process = %id, %error, "cannot record the process group");
+        }
         self.transition(id, ProcessStatus::Running).await;
         self.emit(id, ProcessEventKind::Started).await;
 

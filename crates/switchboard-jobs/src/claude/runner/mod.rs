@@ -34,6 +34,7 @@ pub use events::{Finished, ProcessEvent, ProcessEventKind};
 pub use lookup::{LookupError, StatusView};
 pub use submit::{Accepted, Observed, SubmitError};
 
+use crate::child::{self, Leftover};
 use crate::rate_limit::RateLimiter;
 use crate::scheduler::{Limits, QueueMove, Scheduler};
 
@@ -76,8 +77,9 @@ enum StopReason {
 }
 
 impl ClaudeRunner {
-    /// A runner reporting on `events`; also marks runs a previous server
-    /// left unfinished as interrupted.
+    /// A runner reporting on `events`; also kills what runs a previous
+    /// server left unfinished still had running, then marks them as
+    /// interrupted.
     pub async fn start(
         config: ClaudeConfig,
         store: Store,
@@ -91,6 +93,7 @@ impl ClaudeRunner {
         {
             config.command = absolute;
         }
+        kill_leftovers(&store, config.kill_grace).await?;
         let interrupted = store.mark_interrupted(Utc::now()).await?;
         if interrupted > 0 {
             tracing::warn!(
@@ -169,6 +172,41 @@ impl Inner {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Kills the process groups of runs a previous life of this node left
+/// running (a crash or `kill -9` skips shutdown, and the CLI and its tools
+/// survive it): SIGTERM, up to `grace`, then SIGKILL. Groups whose leader
+/// does not match what was recorded (another boot, a reused pid) are left
+/// alone; see [`crate::child::kill_leftover_groups`].
+async fn kill_leftovers(store: &Store, grace: Duration) -> Result<(), StoreError> {
+    let recorded = store.process_groups().await?;
+    if recorded.is_empty() {
+        return Ok(());
+    }
+    let groups: Vec<_> = recorded.iter().map(|(_, group)| group.clone()).collect();
+    let outcomes = child::kill_leftover_groups(&groups, grace).await;
+    for ((process, group), outcome) in recorded.iter().zip(outcomes) {
+        let pgid = group.pgid;
+        match outcome {
+            Leftover::Killed { members, forced } => tracing::warn!(
+                %process, pgid, ?members, forced,
+                "killed the process group a previous run of the server left behind"
+            ),
+            Leftover::Survived { members } => tracing::error!(
+                %process, pgid, ?members,
+                "the process group a previous run of the server left behind survived SIGKILL"
+            ),
+            Leftover::Reused => tracing::info!(
+                %process, pgid,
+                "recorded process group id now belongs to another process; left alone"
+            ),
+            Leftover::OtherBoot | Leftover::Gone => {
+                tracing::debug!(%process, pgid, ?outcome, "recorded process group no longer running");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Resolves with the stop reason once one is set.
