@@ -276,8 +276,17 @@ async fn control<A: Adapter>(
     let Some((call, identity)) = begin(event, family, socket, ack, state, &args).await else {
         return;
     };
-    let (execution, workflow) = match target(&args) {
-        Ok(target) => target,
+    // Status only: the stored events after this sequence number, for a
+    // client that resumes a stream.
+    let decoded = target(&args).and_then(|(execution, workflow)| {
+        let after = match (what, args.first()) {
+            (Control::Status, Some(Json::Object(fields))) => sequence(fields, "afterSequence")?,
+            _ => None,
+        };
+        Ok((execution, workflow, after))
+    });
+    let (execution, workflow, after) = match decoded {
+        Ok(decoded) => decoded,
         Err(message) => {
             return fail(
                 call,
@@ -286,22 +295,6 @@ async fn control<A: Adapter>(
                 &format!("{event} {message}"),
             );
         }
-    };
-    // Status only: the stored events after this sequence number, for a
-    // client that resumes a stream.
-    let after = match (what, args.first()) {
-        (Control::Status, Some(Json::Object(fields))) => match sequence(fields, "afterSequence") {
-            Ok(after) => after,
-            Err(message) => {
-                return fail(
-                    call,
-                    family,
-                    ErrorCode::InvalidPayload,
-                    &format!("{event} {message}"),
-                );
-            }
-        },
-        _ => None,
     };
     let user = identity.user_id.as_str();
     let agents = call.state.agents.clone();
