@@ -36,13 +36,7 @@ pub(crate) fn backend(state: &SharedState, headers: &HeaderMap) -> Result<(), Ap
             "Authorization: Bearer API key required",
         )
     })?;
-    if state
-        .config
-        .api
-        .keys
-        .iter()
-        .any(|key| constant_time_eq(key.as_bytes(), token.as_bytes()))
-    {
+    if is_api_key(state, token) {
         return Ok(());
     }
     match state.verifier.verify(token) {
@@ -70,13 +64,7 @@ pub(crate) fn principal(
             "Authorization: Bearer token or API key required",
         )
     })?;
-    if state
-        .config
-        .api
-        .keys
-        .iter()
-        .any(|key| constant_time_eq(key.as_bytes(), token.as_bytes()))
-    {
+    if is_api_key(state, token) {
         return Ok(None);
     }
     match state.verifier.verify(token) {
@@ -90,6 +78,16 @@ pub(crate) fn principal(
             ))
         }
     }
+}
+
+/// Whether `token` is one of the configured API keys.
+fn is_api_key(state: &SharedState, token: &str) -> bool {
+    state
+        .config
+        .api
+        .keys
+        .iter()
+        .any(|key| constant_time_eq(key.as_bytes(), token.as_bytes()))
 }
 
 /// Compares secrets without leaking where they differ through timing.
